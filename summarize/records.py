@@ -1,0 +1,202 @@
+"""Typed, frozen records exchanged between the pipeline stages.
+
+The journey of a story: ``Article`` (load) -> cleaned ``Article`` (clean) -> ``Sentence``
+(segment) -> ``Story`` (cluster) -> ``ScoredSentence`` / ``ClaimGroup`` (score) ->
+``Brief`` (select, write, attribute) -> Markdown / JSON (render).
+
+Dicts only appear at the edges: :meth:`Brief.to_dict` / :meth:`Brief.from_dict` are the
+JSON schema documented in ``docs/brief-schema.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article.
+
+    Attributes:
+        id: Stable identifier (file stem, JSON ``id``, or a content hash).
+        text: Body text. After the clean stage, page furniture is removed and sentence
+            offsets point into this string.
+        outlet: Publishing outlet ("The Guardian"); empty when unknown.
+        title: Headline; empty when unknown.
+        url: Canonical URL; empty when unknown.
+        published: ISO 8601 date or datetime (``2023-11-06``); empty when unknown.
+        origin: Where the article was read from (a path, ``<stdin>``, ``<str>``).
+        furniture: Lines the clean stage removed, kept so nothing is silently lost.
+        language: ISO 639-1 code guessed at load time ("en"); empty when unknown.
+    """
+
+    id: str
+    text: str
+    outlet: str = ""
+    title: str = ""
+    url: str = ""
+    published: str = ""
+    origin: str = ""
+    furniture: tuple[str, ...] = ()
+    language: str = ""
+
+    @property
+    def display_outlet(self) -> str:
+        """The outlet, or a readable stand-in derived from the id when it is unknown."""
+        return self.outlet or f"Unknown outlet ({self.id})"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a cleaned article, with character offsets into ``Article.text``."""
+
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Story:
+    """A group of articles that report one real-world event.
+
+    Attributes:
+        id: Stable story id (derived from the member article ids).
+        articles: Member articles, in a deterministic order (date, then id).
+        voices: Groups of article ids that are copies of one another (syndicated wire
+            copy, republished text). Each voice counts once for agreement.
+    """
+
+    id: str
+    articles: tuple[Article, ...]
+    voices: tuple[tuple[str, ...], ...] = ()
+
+    def voice_of(self, article_id: str) -> str:
+        """The id of the voice (first member of its syndication group) of an article."""
+        for group in self.voices:
+            if article_id in group:
+                return group[0]
+        return article_id
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.display_outlet for a in self.articles))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of a brief's numbered source list: ``[n]`` -> this article."""
+
+    n: int
+    article_id: str
+    outlet: str
+    title: str = ""
+    url: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True)
+class Support:
+    """A source sentence that supports a brief sentence.
+
+    ``text == article.text[start:end]`` for the cleaned article ``article_id``.
+    """
+
+    n: int
+    article_id: str
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class BriefSentence:
+    """One sentence of a brief with the evidence behind it.
+
+    Attributes:
+        text: The sentence as written (without citation markers).
+        citations: Source numbers ``n`` cited for this sentence, ascending.
+        support: The source sentences the citations come from.
+        salience: Salience score of the evidence this sentence was built from (0..1).
+        agreement: Number of independent voices (outlets, syndication counted once) that
+            report it.
+        status: ``"extracted"`` (copied from a source), ``"kept"`` (generated and
+            verified), or ``"repaired"`` (generated, replaced by its best source sentence).
+    """
+
+    text: str
+    citations: tuple[int, ...]
+    support: tuple[Support, ...]
+    salience: float = 0.0
+    agreement: int = 1
+    status: str = "extracted"
+
+    def cited_text(self) -> str:
+        marks = "".join(f"[{n}]" for n in self.citations)
+        return f"{self.text} {marks}".rstrip()
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A claim reported by several independent voices (from the evidence stage)."""
+
+    text: str
+    citations: tuple[int, ...]
+    support: int
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Two sources reporting the same quantity differently."""
+
+    topic: str
+    a_text: str
+    a_citations: tuple[int, ...]
+    b_text: str
+    b_citations: tuple[int, ...]
+    kind: str = "number"
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A cited brief of one story. See ``docs/brief-schema.md`` for the JSON form."""
+
+    story_id: str
+    title: str
+    sentences: tuple[BriefSentence, ...]
+    sources: tuple[Source, ...]
+    facts: tuple[Fact, ...] = ()
+    disagreements: tuple[Disagreement, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    SCHEMA_VERSION = 1
+
+    @property
+    def text(self) -> str:
+        """The brief as one paragraph with inline ``[n]`` citations."""
+        return " ".join(s.cited_text() for s in self.sentences)
+
+    @property
+    def plain_text(self) -> str:
+        """The brief without citation markers (what ROUGE scores)."""
+        return " ".join(s.text for s in self.sentences)
+
+    def source(self, n: int) -> Source:
+        for src in self.sources:
+            if src.n == n:
+                return src
+        raise KeyError(n)
+
+    def to_dict(self) -> dict[str, Any]:
+        from summarize import render
+
+        return render.brief_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Brief:
+        from summarize import render
+
+        return render.brief_from_dict(data)
