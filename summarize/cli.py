@@ -1,0 +1,101 @@
+"""Command line: ``summarize brief PATH...`` (and the benchmark commands).
+
+The CLI only parses arguments, builds library objects and prints. Library errors become one
+line on stderr and a non-zero exit code; output files are written atomically, so a failed
+run never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from summarize.errors import SummarizeError
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise SummarizeError(f"{path}: the folder {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Group(click.Group):
+    """Turns library errors into one line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SummarizeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="summarize")
+@click.option("-v", "--verbose", is_flag=True, help="Log what is skipped and timings.")
+def cli(verbose: bool) -> None:
+    """Cited, verified briefs of multi-outlet news stories."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(message)s")
+
+
+@cli.command("brief")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--words", type=int, default=None, help="Target length of each brief in words [120].")
+@click.option("--model", default=None, help="extractive | default | fast | a model id or folder.")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="TOML file with a [summarize] table.")
+@click.option("--one-story", is_flag=True, help="Treat all input as one story (no clustering).")
+def brief_command(paths, fmt, out, words, model, config, one_story) -> None:
+    """Brief every story found in PATHS (files, folders, .jsonl, or - for stdin)."""
+    from summarize import pipeline, render
+    from summarize.options import Options
+
+    options = Options.build(config, words=words, model=model)
+    if one_story:
+        results = [pipeline.brief(list(paths), **options.to_dict())]
+    else:
+        results = pipeline.briefs(list(paths), **options.to_dict())
+    text = render.to_json(results) + "\n" if fmt == "json" else render.briefs_to_markdown(results)
+    if out:
+        write_atomic(out, text)
+        click.echo(f"wrote {len(results)} brief(s) to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _register_optional_commands() -> None:
+    try:
+        from summarize.bench import bench
+    except ImportError:  # pragma: no cover - the benchmark module is part of the package
+        return
+    cli.add_command(bench)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli(prog_name="summarize")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Evidence stage: salience, claim groups and cross-outlet agreement for one story.
+
+Salience of a sentence combines three parts, each scaled to 0..1 and exposed on
+:class:`~summarize.records.ScoredSentence`::
+
+    salience = 0.5 * centrality + 0.2 * position + 0.3 * coverage
+
+* centrality: LexRank (Erkan & Radev, 2004) over the cosine graph of MiniLM sentence
+  embeddings of the whole story, scaled by its maximum;
+* position: ``1 / sqrt(1 + index)`` of the sentence in its article (news puts the gist first);
+* coverage: weighted share of the story's key terms (stems found in at least two voices,
+  weighted by how many voices use them) and named entities that the sentence mentions.
+
+Claim groups gather sentences from different voices that report the same thing: embedding
+similarity mixed with TF-IDF similarity of stems (see :func:`claim_similarity`). A group is built
+around its most salient unassigned sentence (a star, not a chain, so groups never drift),
+with at most one sentence per article. Support is the number of distinct voices in the
+group: two articles of one outlet, or syndicated copies (``Story.voices``), count once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from summarize import segment
+from summarize.embed import Embedder
+from summarize.records import ClaimGroup, Evidence, ScoredSentence, Sentence, Story
+
+WEIGHTS = {"centrality": 0.5, "position": 0.2, "coverage": 0.3}
+POSITION_DECAY = 0.5
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_NUMBER = re.compile(r"\d[\d,.]*")
+_ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Thresholds of the evidence stage (defaults chosen on the seeds and MultiLing)."""
+
+    lexrank_threshold: float = 0.2
+    damping: float = 0.85
+    claim_threshold: float = 0.45
+    claim_embedding_only: float = 0.88
+    lexical_weight: float = 0.5
+    min_words: int = 6
+    max_words: int = 60
+
+
+def _stemmer():
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
+
+
+_STEM = None
+
+
+def stems(text: str) -> list[str]:
+    """Lower-cased Porter stems of the content words of ``text`` (stop words removed)."""
+    global _STEM
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    if _STEM is None:
+        _STEM = _stemmer()
+    out = []
+    for tok in _TOKEN.findall(text):
+        low = tok.lower().replace("’", "'")
+        if low in ENGLISH_STOP_WORDS or len(low) < 2:
+            continue
+        out.append(low if low[0].isdigit() else _STEM.stem(low))
+    return out
+
+
+def numbers(text: str) -> set[str]:
+    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def entities(text: str) -> set[str]:
+    return {m.group(1) for m in _ENTITY.finditer(text)}
+
+
+def voice_map(story: Story) -> dict[str, str]:
+    """Article id -> independent voice id: syndicated copies and one outlet's articles merge."""
+    parent = {a.id: a.id for a in story.articles}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(x: str, y: str) -> None:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    for group in story.voices:
+        members = [g for g in group if g in parent]
+        for other in members[1:]:
+            union(members[0], other)
+    by_outlet: dict[str, str] = {}
+    for a in story.articles:
+        if a.outlet:
+            key = a.outlet.strip().lower()
+            if key in by_outlet:
+                union(by_outlet[key], a.id)
+            else:
+                by_outlet[key] = a.id
+    return {a.id: find(a.id) for a in story.articles}
+
+
+def lexrank(sim: np.ndarray, threshold: float, damping: float, iterations: int = 100) -> np.ndarray:
+    """Continuous LexRank scores (Erkan & Radev, 2004) of a cosine similarity matrix."""
+    n = sim.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    graph = np.where(sim >= threshold, sim, 0.0)
+    np.fill_diagonal(graph, 0.0)
+    rows = graph.sum(axis=1, keepdims=True)
+    transition = np.divide(graph, rows, out=np.full_like(graph, 1.0 / n), where=rows > 0)
+    scores = np.full(n, 1.0 / n)
+    for _ in range(iterations):
+        new = (1 - damping) / n + damping * transition.T @ scores
+        if np.abs(new - scores).sum() < 1e-9:
+            scores = new
+            break
+        scores = new
+    return scores
+
+
+def _scale(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if values.size else 0.0
+    return values / top if top > 0 else values
+
+
+def key_terms(texts_by_voice: dict[str, list[str]], limit: int = 40) -> dict[str, float]:
+    """Stems used by at least two voices (or, with one voice, frequent stems), weighted."""
+    voice_count: Counter[str] = Counter()
+    freq: Counter[str] = Counter()
+    for texts in texts_by_voice.values():
+        voice_stems = [s for t in texts for s in stems(t)]
+        freq.update(voice_stems)
+        voice_count.update(set(voice_stems))
+    min_voices = 2 if len(texts_by_voice) > 1 else 1
+    weighted = {
+        s: voice_count[s] * math.log1p(freq[s])
+        for s in voice_count
+        if voice_count[s] >= min_voices and not s[0].isdigit()
+    }
+    top = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return dict(top)
+
+
+def lexical_similarity(texts: list[str]) -> np.ndarray:
+    """Cosine similarity of TF-IDF vectors (stems and stem bigrams) fitted on the story.
+
+    Inside one story every sentence shares the story's names, so IDF makes the rarer words
+    two sentences share ("work in progress", "two and a half hours") count most.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def analyze(text: str) -> list[str]:
+        st = stems(text)
+        return st + [f"{a} {b}" for a, b in zip(st, st[1:])]
+
+    if not any(stems(t) for t in texts):
+        return np.zeros((len(texts), len(texts)))
+    matrix = TfidfVectorizer(analyzer=analyze, sublinear_tf=True).fit_transform(texts)
+    return (matrix @ matrix.T).toarray()
+
+
+def claim_similarity(semantic: np.ndarray, lexical: np.ndarray, options: ScoreOptions) -> np.ndarray:
+    """How strongly two sentences report the same claim: embeddings and shared rare words.
+
+    MiniLM puts every sentence of one story close together (0.6-0.8 cosine for different
+    claims about the same trip), so embeddings alone cannot tell claims apart; the TF-IDF
+    part can. A pair is one claim when the mix reaches ``claim_threshold``, or when the
+    embeddings alone are near-paraphrase close (``claim_embedding_only``).
+    """
+    w = options.lexical_weight
+    mixed = (1 - w) * semantic + w * lexical
+    return np.where(semantic >= options.claim_embedding_only, np.maximum(mixed, options.claim_threshold), mixed)
+
+
+def _claim_groups(
+    scored: list[ScoredSentence], claim: np.ndarray, eligible: list[int], options: ScoreOptions
+) -> list[list[int]]:
+    order = sorted(eligible, key=lambda i: (-scored[i].salience, scored[i].sentence.article_id,
+                                            scored[i].sentence.index))
+    assigned: set[int] = set()
+    groups: list[list[int]] = []
+    for seed in order:
+        if seed in assigned:
+            continue
+        members = [seed]
+        assigned.add(seed)
+        seed_sent = scored[seed].sentence
+        best: dict[str, tuple[float, int]] = {}
+        for j in order:
+            if j in assigned:
+                continue
+            other = scored[j].sentence
+            if other.article_id == seed_sent.article_id:
+                continue
+            s = float(claim[seed, j])
+            if s >= options.claim_threshold:
+                if other.article_id not in best or s > best[other.article_id][0]:
+                    best[other.article_id] = (s, j)
+        for _, j in sorted(best.values(), key=lambda t: (-t[0], t[1])):
+            members.append(j)
+            assigned.add(j)
+        groups.append(members)
+    return groups
+
+
+def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None = None) -> Evidence:
+    """Score every sentence of a story and group sentences into claims."""
+    options = options or ScoreOptions()
+    voices = voice_map(story)
+    sentences: list[Sentence] = []
+    per_article: dict[str, int] = {}
+    for article in story.articles:
+        sents = segment.sentences(article)
+        per_article[article.id] = len(sents)
+        sentences.extend(sents)
+    if not sentences:
+        return Evidence(story=story, sentences=(), groups=())
+    vectors = embedder.encode([s.text for s in sentences])
+    sim = vectors @ vectors.T
+    centrality = _scale(lexrank(sim, options.lexrank_threshold, options.damping))
+
+    texts_by_voice: dict[str, list[str]] = {}
+    for s in sentences:
+        texts_by_voice.setdefault(voices[s.article_id], []).append(s.text)
+    terms = key_terms(texts_by_voice)
+    total_weight = sum(sorted(terms.values(), reverse=True)[:12]) or 1.0
+    story_entities = Counter(e for s in sentences for e in entities(s.text))
+
+    coverage = np.zeros(len(sentences))
+    for i, s in enumerate(sentences):
+        own = set(stems(s.text))
+        term_part = sum(w for t, w in terms.items() if t in own) / total_weight
+        ents = entities(s.text)
+        ent_part = sum(1 for e in ents if story_entities[e] > 1) / 4.0
+        coverage[i] = min(1.0, 0.8 * term_part + 0.2 * min(1.0, ent_part))
+    coverage = _scale(coverage)
+
+    scored: list[ScoredSentence] = []
+    for i, s in enumerate(sentences):
+        position = (1.0 + s.index) ** -POSITION_DECAY
+        salience = (
+            WEIGHTS["centrality"] * centrality[i]
+            + WEIGHTS["position"] * position
+            + WEIGHTS["coverage"] * coverage[i]
+        )
+        scored.append(ScoredSentence(
+            sentence=s, voice=voices[s.article_id], centrality=round(float(centrality[i]), 6),
+            position=round(position, 6), coverage=round(float(coverage[i]), 6),
+            salience=round(float(salience), 6),
+        ))
+
+    eligible = [
+        i for i, s in enumerate(sentences)
+        if options.min_words <= len(s.text.split()) <= options.max_words
+    ]
+    claim = claim_similarity(sim, lexical_similarity([s.text for s in sentences]), options)
+    raw_groups = _claim_groups(scored, claim, eligible, options)
+    groups: list[ClaimGroup] = []
+    for gid, members in enumerate(raw_groups):
+        support = len({scored[i].voice for i in members})
+        for i in members:
+            scored[i] = _with_group(scored[i], gid, support)
+        groups.append(ClaimGroup(
+            id=gid, members=tuple(scored[i] for i in members), support=support,
+            salience=scored[members[0]].salience,
+        ))
+
+    from summarize import disagree
+
+    conflicts = disagree.find_conflicts(scored, sim, voices)
+    unique = tuple(unique_claims(groups))
+    return Evidence(
+        story=story, sentences=tuple(scored), groups=tuple(groups), conflicts=tuple(conflicts),
+        unique=unique, key_terms=tuple(terms), vectors=vectors,
+    )
+
+
+def _with_group(s: ScoredSentence, group: int, support: int) -> ScoredSentence:
+    from dataclasses import replace
+
+    return replace(s, group=group, agreement=support)
+
+
+def unique_claims(groups: list[ClaimGroup], per_voice: int = 2, quantile: float = 0.75) -> list[ClaimGroup]:
+    """Notable claims that only one voice makes: its most salient single-voice groups.
+
+    "Notable" means the group's salience is at or above the story's ``quantile`` of group
+    saliences; at most ``per_voice`` claims are kept for each voice.
+    """
+    if not groups or len({m.voice for g in groups for m in g.members}) < 2:
+        return []
+    cut = float(np.quantile([g.salience for g in groups], quantile))
+    kept: list[ClaimGroup] = []
+    per: Counter[str] = Counter()
+    for g in sorted(groups, key=lambda g: (-g.salience, g.id)):
+        if g.support == 1 and g.salience >= cut and per[g.seed.voice] < per_voice:
+            per[g.seed.voice] += 1
+            kept.append(g)
+    return kept

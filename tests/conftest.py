@@ -1,0 +1,55 @@
+"""Shared fixtures: paths, a fast fake embedder for plumbing tests, article builders."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from summarize.records import Article
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED_DATA = Path(__import__("os").environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
+TRIP = sorted(str(p) for p in SEEDS.glob("00[0-3]_*.txt"))
+LATER_TRIP = sorted(str(p) for p in SEEDS.glob("004_*.txt"))
+
+
+class HashingEmbedder:
+    """Bag-of-words hashed into 256 dimensions, L2-normalised: fast, deterministic, no model.
+
+    Good enough for plumbing tests (same words -> similar vectors); real behaviour is
+    tested with MiniLM in tests marked ``slow``.
+    """
+
+    name = "test-hashing"
+
+    def __init__(self, dims: int = 256) -> None:
+        self.dims = dims
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                if len(word) < 3:
+                    continue
+                h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+                out[i, h % self.dims] += 1.0
+            norm = np.linalg.norm(out[i])
+            if norm:
+                out[i] /= norm
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+def make_article(id: str, text: str, outlet: str = "", **kw) -> Article:
+    return Article(id=id, text=text, outlet=outlet, **kw)

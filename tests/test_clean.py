@@ -1,0 +1,46 @@
+from summarize.clean import clean, clean_text
+from summarize.load import read
+from tests.conftest import SEEDS
+
+FURNITURE = [
+    "{{", "}}", "ADVERTISEMENT", "Related posts", "Leave a Reply", "About Author",
+    "Your email address will not be published", "Photo:", "Create an account on CNN.com",
+    "remind you to contribute", "– video", "Bis repetita",
+]
+FURNITURE_LINES = ["0 91", "Israel-Hamas war", "Source", '" "', "ICARO Media Group"]
+
+
+def test_seed_furniture_is_removed_and_recorded():
+    for article in read(SEEDS):
+        cleaned = clean(article)
+        for marker in FURNITURE:
+            assert marker not in cleaned.text, (article.id, marker)
+        for line in FURNITURE_LINES:
+            assert line not in cleaned.text.splitlines(), (article.id, line)
+    cnn = clean(next(a for a in read(SEEDS) if a.id.startswith("003")))
+    assert cnn.furniture[-1] == "Source"
+
+
+def test_real_sentences_are_kept():
+    kept = {a.id[:3]: clean(a).text for a in read(SEEDS)}
+    assert "According to health officials in Gaza, the death toll in the ongoing conflict has reached 10,022 Palestinians." in kept["000"]
+    assert "Erdoğan did not meet Blinken." in kept["001"]
+    assert "There were large protests in front of US bases in Turkey." in kept["001"]
+    assert "Turkey also expressed dissatisfaction" in kept["002"]
+    assert "Jordan’s Foreign Minister Ayman Safadi said." in kept["003"]
+    assert "pushed a quarter of residents into famine." in kept["004"]
+
+
+def test_flattened_page_furniture_sentences_are_removed():
+    text = ("Greece blonde girl: thousands respond to appeal please turn on javascript. "
+            "Media requires javascript to play. More than 8,000 calls have been made to a greek charity.")
+    cleaned, removed = clean_text(text)
+    assert "javascript" not in cleaned
+    assert "More than 8,000 calls have been made to a greek charity." in cleaned
+    assert any("javascript" in r for r in removed)
+
+
+def test_lone_numbers_and_share_lines():
+    cleaned, removed = clean_text("Share this article\n12\nFacebook Twitter\nThe minister resigned on Friday.")
+    assert cleaned == "The minister resigned on Friday."
+    assert len(removed) == 3

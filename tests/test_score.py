@@ -1,0 +1,72 @@
+"""Evidence stage on small hand-made stories (fake embedder: plumbing, not model quality)."""
+
+from summarize.records import Article, Story
+from summarize.score import score_story, voice_map
+from summarize.select import select
+
+A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
+     "Rescue teams searched the water through the night. "
+     "The mayor ordered an inspection of every bridge in the city.")
+B = ("Twelve people were killed when the Springfield river bridge collapsed on Tuesday morning. "
+     "Rescue teams searched the water through the night with divers. "
+     "Engineers had warned about cracks in the bridge in 2019, documents show.")
+C = ("Officials said the river bridge in Springfield collapsed on Tuesday morning and killed 12 people. "
+     "The state governor declared an emergency for the county.")
+
+
+def story(with_copy=True):
+    arts = [
+        Article(id="a", text=A, outlet="Alpha News"),
+        Article(id="b", text=B, outlet="Beta Post"),
+        Article(id="c", text=C, outlet="Gamma Times"),
+    ]
+    voices = ()
+    if with_copy:
+        arts.append(Article(id="d", text=A, outlet="Delta Daily"))  # wire copy of a
+        voices = (("a", "d"),)
+    return Story(id="s", articles=tuple(arts), voices=voices)
+
+
+def test_voices_merge_syndicated_copies_and_one_outlets_articles():
+    st = story()
+    assert voice_map(st) == {"a": "a", "b": "b", "c": "c", "d": "a"}
+    same_outlet = Story(id="s", articles=(Article(id="x", text="t", outlet="BBC"),
+                                          Article(id="y", text="u", outlet="bbc")))
+    assert voice_map(same_outlet) == {"x": "x", "y": "x"}
+
+
+def test_agreement_counts_a_syndicated_copy_once(fake_embedder):
+    ev = score_story(story(), fake_embedder)
+    collapse = next(g for g in ev.groups if "collapsed" in g.seed.sentence.text)
+    assert set(collapse.article_ids) == {"a", "b", "c", "d"}
+    assert collapse.support == 3  # a and its copy d are one voice
+    without_copy = score_story(story(with_copy=False), fake_embedder)
+    assert next(g for g in without_copy.groups if "collapsed" in g.seed.sentence.text).support == 3
+    for s in ev.sentences:
+        if s.group == collapse.id:
+            assert s.agreement == 3
+
+
+def test_salience_parts_are_exposed_and_combined(fake_embedder):
+    ev = score_story(story(), fake_embedder)
+    for s in ev.sentences:
+        assert 0.0 <= s.centrality <= 1.0 and 0.0 <= s.coverage <= 1.0 and 0.0 < s.position <= 1.0
+        assert abs(s.salience - (0.5 * s.centrality + 0.2 * s.position + 0.3 * s.coverage)) < 1e-5
+    top = max(ev.sentences, key=lambda s: s.salience)
+    assert "collapsed" in top.sentence.text
+
+
+def test_unique_claims_are_kept_per_outlet(fake_embedder):
+    ev = score_story(story(with_copy=False), fake_embedder)
+    unique_texts = [g.seed.sentence.text for g in ev.unique]
+    assert all(g.support == 1 for g in ev.unique)
+    assert any("governor declared an emergency" in t or "cracks in the bridge" in t or
+               "inspection of every bridge" in t for t in unique_texts)
+
+
+def test_selection_respects_the_budget_and_prefers_confirmed_claims(fake_embedder):
+    ev = score_story(story(), fake_embedder)
+    chosen = select(ev, 25)
+    words = sum(len(c.text.split()) for c in chosen)
+    assert words <= 1.2 * 25
+    assert chosen and "collapsed" in chosen[0].text
