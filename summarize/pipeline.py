@@ -13,7 +13,7 @@ from importlib import metadata as importlib_metadata
 from typing import Any
 
 from summarize import clean as clean_stage
-from summarize import load as load_stage
+from summarize import loaders as load_stage
 from summarize.attribute import attribute, source_list
 from summarize.embed import Embedder, default_embedder
 from summarize.errors import InputError
@@ -82,23 +82,27 @@ def load(inputs: Any) -> list[Article]:
 
 
 def _story_of(articles: list[Article]) -> Story:
-    from summarize import syndication
+    """All the given articles as one story, ordered and named the way the clusterer does."""
+    from summarize import cluster, syndication
 
-    ordered = sorted(articles, key=lambda a: (a.published or "", a.id))
-    digest = hashlib.sha1("\n".join(sorted(a.id for a in ordered)).encode("utf-8")).hexdigest()
-    return Story(id=f"s-{digest[:12]}", articles=tuple(ordered), voices=syndication.voices(ordered))
+    ordered = sorted(articles, key=lambda a: (not a.published, a.published, a.id))
+    return Story(
+        id=cluster.story_id(ordered[0].id), articles=tuple(ordered), voices=syndication.voices(ordered)
+    )
 
 
 def stories(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> list[Story]:
-    """Group a mixed pile of articles into stories (one story per real-world event)."""
-    from summarize import cluster
+    """Group a mixed pile of articles into stories (one story per real-world event).
 
+    Articles the clusterer cannot place (no text, another language) are left out and logged.
+    """
     opts = Options.build(**options)
     prepared = prepare(inputs)
-    return _cluster(prepared.articles, opts, embedder or default_embedder())
+    return _cluster(prepared, opts, embedder or default_embedder())
 
 
-def _cluster(articles: list[Article], opts: Options, embedder: Embedder) -> list[Story]:
+def _cluster(prepared: Prepared, opts: Options, embedder: Embedder) -> list[Story]:
+    """Cluster prepared articles; what the clusterer skips joins ``prepared.skipped``."""
     from summarize import cluster
 
     cluster_options = cluster.ClusterOptions()
@@ -106,7 +110,11 @@ def _cluster(articles: list[Article], opts: Options, embedder: Embedder) -> list
         from dataclasses import replace
 
         cluster_options = replace(cluster_options, threshold=opts.cluster_threshold)
-    return cluster.cluster(articles, embedder=embedder, options=cluster_options)
+    report = cluster.cluster_report(prepared.articles, embedder=embedder, options=cluster_options)
+    for item in report.skipped:
+        log.warning("skipped %s: %s", item.article_id, item.reason)
+        prepared.skipped.append({"id": item.article_id, "reason": item.reason})
+    return report.stories
 
 
 def brief(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> Brief:
@@ -131,7 +139,7 @@ def briefs(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> 
     opts = Options.build(**options)
     prepared = prepare(inputs)
     embedder = embedder or default_embedder()
-    found = _cluster(prepared.articles, opts, embedder)
+    found = _cluster(prepared, opts, embedder)
     found = [s for s in found if len(s.articles) >= opts.min_story_articles]
     return [brief_story(s, opts, embedder=embedder, skipped=prepared.skipped) for s in found]
 

@@ -1,5 +1,5 @@
 from summarize.clean import clean, clean_text
-from summarize.load import read
+from summarize.loaders import read
 from tests.conftest import SEEDS
 
 FURNITURE = [

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from summarize.errors import InputError
-from summarize.load import read
+from summarize.loaders import read
 from tests.conftest import SEEDS
 
 
