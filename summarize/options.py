@@ -22,7 +22,9 @@ class Options:
         words: Target length of a brief in words (held within +-20%).
         model: ``"extractive"`` (selection only), ``"default"``, ``"fast"``, ``"tiny"``, or a
             Hugging Face model id / local folder for the abstractive writer.
-        max_sentence_words: Source sentences longer than this are avoided as representatives.
+        max_sentence_words: Source sentences longer than this are avoided as representatives
+            when a shorter report of the same claim exists; ``None``: a quarter of ``words``,
+            kept between 40 and 60.
         min_story_articles: Stories with fewer articles are still briefed (1 = keep all).
         cluster_threshold: Similarity threshold of story clustering; ``None`` uses the
             clusterer's documented default.
@@ -30,7 +32,7 @@ class Options:
 
     words: int = 120
     model: str = "extractive"
-    max_sentence_words: int = 45
+    max_sentence_words: int | None = None
     min_story_articles: int = 1
     cluster_threshold: float | None = None
 
@@ -56,6 +58,12 @@ class Options:
         if unknown:
             raise InputError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return cls(**values)
+
+    @property
+    def sentence_words(self) -> int:
+        if self.max_sentence_words is not None:
+            return self.max_sentence_words
+        return max(40, min(60, self.words // 4))
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **changes)

@@ -175,7 +175,7 @@ def brief_story(
     evidence = score_story(story, embedder)
     timings["score"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    chosen = select(evidence, opts.words, max_sentence_words=opts.max_sentence_words)
+    chosen = select(evidence, opts.words, max_sentence_words=opts.sentence_words)
     timings["select"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     draft = get_writer(opts.model).write(evidence, chosen, opts)

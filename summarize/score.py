@@ -5,8 +5,9 @@ Salience of a sentence combines three parts, each scaled to 0..1 and exposed on
 
     salience = 0.5 * centrality + 0.2 * position + 0.3 * coverage
 
-* centrality: LexRank (Erkan & Radev, 2004) over the cosine graph of MiniLM sentence
-  embeddings of the whole story, scaled by its maximum;
+* centrality: LexRank (Erkan & Radev, 2004) over a sentence graph of the whole story whose
+  edge weights mix MiniLM embedding cosine and TF-IDF cosine half and half
+  (``CENTRALITY_LEXICAL_WEIGHT``), scaled by its maximum;
 * position: ``1 / sqrt(1 + index)`` of the sentence in its article (news puts the gist first);
 * coverage: weighted share of the story's key terms (stems found in at least two voices,
   weighted by how many voices use them) and named entities that the sentence mentions.
@@ -33,8 +34,10 @@ from summarize.records import ClaimGroup, Evidence, ScoredSentence, Sentence, St
 
 WEIGHTS = {"centrality": 0.5, "position": 0.2, "coverage": 0.3}
 POSITION_DECAY = 0.5
+CENTRALITY_LEXICAL_WEIGHT = 0.5
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
+_COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
 
@@ -48,8 +51,8 @@ class ScoreOptions:
     claim_threshold: float = 0.45
     claim_embedding_only: float = 0.88
     lexical_weight: float = 0.5
-    min_words: int = 6
-    max_words: int = 60
+    min_words: int = 4
+    max_words: int = 80
 
 
 def _stemmer():
@@ -233,7 +236,9 @@ def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None =
         return Evidence(story=story, sentences=(), groups=())
     vectors = embedder.encode([s.text for s in sentences])
     sim = vectors @ vectors.T
-    centrality = _scale(lexrank(sim, options.lexrank_threshold, options.damping))
+    lexical = lexical_similarity([s.text for s in sentences])
+    w = CENTRALITY_LEXICAL_WEIGHT
+    centrality = _scale(lexrank((1 - w) * sim + w * lexical, options.lexrank_threshold, options.damping))
 
     texts_by_voice: dict[str, list[str]] = {}
     for s in sentences:
@@ -265,11 +270,13 @@ def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None =
             salience=round(float(salience), 6),
         ))
 
+    texts = {a.id: a.text for a in story.articles}
     eligible = [
         i for i, s in enumerate(sentences)
         if options.min_words <= len(s.text.split()) <= options.max_words
+        and not _standfirst(texts[s.article_id], s)
     ]
-    claim = claim_similarity(sim, lexical_similarity([s.text for s in sentences]), options)
+    claim = claim_similarity(sim, lexical, options)
     raw_groups = _claim_groups(scored, claim, eligible, options)
     groups: list[ClaimGroup] = []
     for gid, members in enumerate(raw_groups):
@@ -289,6 +296,15 @@ def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None =
         story=story, sentences=tuple(scored), groups=tuple(groups), conflicts=tuple(conflicts),
         unique=unique, key_terms=tuple(terms), vectors=vectors,
     )
+
+
+def _standfirst(text: str, s: Sentence) -> bool:
+    """A paragraph of its own without final punctuation: a standfirst or teaser line.
+
+    It still counts for centrality, but it is not a claim to quote in a brief.
+    """
+    alone = (s.start == 0 or text[s.start - 1] == "\n") and (s.end == len(text) or text[s.end] == "\n")
+    return alone and not _COMPLETE.search(s.text)
 
 
 def _with_group(s: ScoredSentence, group: int, support: int) -> ScoredSentence:

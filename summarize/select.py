@@ -23,8 +23,8 @@ import numpy as np
 from summarize.records import ClaimGroup, Evidence, ScoredSentence
 
 LAMBDA = 0.7
-SUPPORT_BONUS = 0.6
-MAX_REDUNDANCY = 0.75
+SUPPORT_BONUS = 0.3
+MAX_REDUNDANCY = 0.85
 
 # "ANKARA, Nov 6 (Reuters) - " style datelines are furniture inside a brief.
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:,\s*\w{3,9}\.?\s+\d{1,2})?\s*(?:\([^)]{2,30}\))?\s*[-–—]\s+")
@@ -59,8 +59,8 @@ def _fits(total: int, extra: int, budget: int) -> bool:
 
 def _representative(group: ClaimGroup, max_words: int) -> ScoredSentence:
     # The seed is the most salient member; prefer a shorter member when the seed is long.
-    fitting = [m for m in group.members if words(m.sentence.text) <= max_words]
-    return fitting[0] if fitting else min(group.members, key=lambda m: words(m.sentence.text))
+    fitting = [m for m in group.members if words(strip_dateline(m.sentence.text)) <= max_words]
+    return fitting[0] if fitting else min(group.members, key=lambda m: words(strip_dateline(m.sentence.text)))
 
 
 def select(
