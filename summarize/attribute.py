@@ -1,15 +1,43 @@
 """Attribution: every brief sentence gets the source sentences that support it.
 
-Citations are built from evidence, never taken from brackets a model printed. A copied
-sentence is supported by every member of its claim group (the same claim in other
-articles); the numbered source list maps each article to ``[n]``.
+Citations are built from evidence, never taken from brackets a model printed.
+
+* A copied sentence is supported by every member of its claim group (the same claim in
+  other articles).
+* A generated sentence is aligned back to the story's sentences: support score =
+  ``0.6 * embedding cosine + 0.4 * share of its content stems found in the source``. The
+  best source supports it, sources that cover what the best one misses join it, and
+  other articles reporting the same thing are cited too. Then it is verified: every
+  number and named entity must appear in its supporting sources and the best support
+  must reach ``MIN_SUPPORT``. A sentence that fails is repaired (replaced by its best
+  supporting source sentence) or, when even that support is weak, dropped.
+* Length is then held within +-20% of the target, whatever the model wrote: the last
+  sentences are dropped when too long, selected source sentences appended when too short.
+
+The numbered source list maps each article to ``[n]``.
 """
 
 from __future__ import annotations
 
-from summarize.records import BriefSentence, Evidence, Source, Support
-from summarize.select import Selected
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from summarize.embed import Embedder
+from summarize.records import BriefSentence, Evidence, ScoredSentence, Source, Support
+from summarize.score import stems
+from summarize.select import Selected, strip_dateline, words
 from summarize.write import Draft
+
+SEMANTIC_WEIGHT = 0.6
+MIN_SUPPORT = 0.62  # best support below this: the sentence is not kept as written
+MIN_REPAIR = 0.45  # best support below this: the sentence is dropped, not repaired
+MAX_CITED = 5
+_NUM = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][\w'’.-]*[A-Za-z])")
+_NAME_STOP = {"The", "A", "An", "In", "On", "At", "He", "She", "It", "They", "We", "I", "But",
+              "And", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 
 
 def source_list(evidence: Evidence) -> tuple[Source, ...]:
@@ -47,7 +75,7 @@ def attribute(
     result = []
     for text, origin in zip(draft.sentences, draft.origins):
         if origin is None:
-            raise NotImplementedError("generated sentences are aligned by the abstractive writer")
+            raise ValueError("generated sentences are aligned with attribute_generated()")
         support = _supports(origin, numbers, evidence)
         result.append(BriefSentence(
             text=text,
@@ -58,3 +86,201 @@ def attribute(
             status="extracted",
         ))
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Where a generated sentence comes from."""
+
+    score: float
+    members: tuple[tuple[float, ScoredSentence], ...]  # (score, source sentence), best first
+
+
+def _norm_number(token: str) -> str:
+    return token.replace(",", "").rstrip(".").lstrip("0") or "0"
+
+
+def numbers_in(text: str) -> set[str]:
+    return {_norm_number(t) for t in _NUM.findall(text)}
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words not at a sentence start, and pairs of adjacent ones: a cheap proxy
+    for named entities ("Prime Minister Tayyip Erdogan" needs "Minister Tayyip" in a source)."""
+    found: set[str] = set()
+    previous_end, previous = -2, ""
+    for m in _NAME.finditer(text):
+        word = m.group(1).replace(".", "").replace("’", "'")
+        if word in _NAME_STOP:
+            previous_end = -2
+            continue
+        found.add(word)
+        if previous and text[previous_end:m.start()] == " ":
+            found.add(f"{previous} {word}")
+        previous_end, previous = m.end(), word
+    return found
+
+
+def unsupported(text: str, sources: list[str]) -> list[str]:
+    """Numbers and names in ``text`` that none of ``sources`` contains."""
+    pool = " ".join(sources)
+    pool_numbers = numbers_in(pool)
+    flat = " ".join(pool.replace(".", "").replace("’", "'").lower().split())
+    missing = [n for n in sorted(numbers_in(text)) if n not in pool_numbers]
+    missing += [name for name in sorted(names_in(text)) if name.lower() not in flat]
+    return missing
+
+
+def align(text: str, vector: np.ndarray, evidence: Evidence) -> Alignment:
+    """Score every story sentence as support for ``text`` and pick the supporting set."""
+    own = set(stems(text))
+    semantic = evidence.vectors @ vector
+    scored: list[tuple[float, int]] = []
+    for i, s in enumerate(evidence.sentences):
+        recall = len(own & set(stems(s.sentence.text))) / len(own) if own else 0.0
+        scored.append((SEMANTIC_WEIGHT * float(semantic[i]) + (1 - SEMANTIC_WEIGHT) * recall, i))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    best_score, best = scored[0]
+    chosen = [(best_score, evidence.sentences[best])]
+    covered = own & set(stems(evidence.sentences[best].sentence.text))
+    articles = {evidence.sentences[best].sentence.article_id}
+    # Sources that cover content the best one misses (a sentence fusing two claims).
+    for score, i in scored[1:12]:
+        extra = (own - covered) & set(stems(evidence.sentences[i].sentence.text))
+        if len(extra) >= 2 and score >= MIN_REPAIR:
+            chosen.append((score, evidence.sentences[i]))
+            covered |= extra
+            articles.add(evidence.sentences[i].sentence.article_id)
+    # Other articles that report the same thing: the best source's claim group (the
+    # evidence stage found them to be one claim), then close runners-up.
+    by_score = {i: score for score, i in scored}
+    best_group = evidence.sentences[best].group
+    group_members = [i for i, s in enumerate(evidence.sentences) if best_group >= 0 and s.group == best_group]
+    for i in sorted(group_members, key=lambda i: -by_score[i]):
+        art = evidence.sentences[i].sentence.article_id
+        if art not in articles and len(chosen) < MAX_CITED and by_score[i] >= MIN_REPAIR:
+            chosen.append((by_score[i], evidence.sentences[i]))
+            articles.add(art)
+    for score, i in scored[1:40]:
+        if len(chosen) >= MAX_CITED:
+            break
+        art = evidence.sentences[i].sentence.article_id
+        if art not in articles and score >= max(MIN_SUPPORT, best_score - 0.08):
+            chosen.append((score, evidence.sentences[i]))
+            articles.add(art)
+    return Alignment(score=best_score, members=tuple(chosen))
+
+
+def _support(members, numbers: dict[str, int]) -> tuple[Support, ...]:
+    return tuple(sorted(
+        (Support(n=numbers[m.sentence.article_id], article_id=m.sentence.article_id, start=m.sentence.start,
+                 end=m.sentence.end, text=m.sentence.text, similarity=round(min(1.0, score), 4))
+         for score, m in members),
+        key=lambda sp: (sp.n, sp.start),
+    ))
+
+
+def _sentence(text: str, members, numbers: dict[str, int], status: str) -> BriefSentence:
+    support = _support(members, numbers)
+    best = members[0][1]
+    return BriefSentence(
+        text=text, citations=tuple(sorted({sp.n for sp in support})), support=support,
+        salience=best.salience, agreement=len({m.voice for _, m in members}), status=status,
+    )
+
+
+def attribute_generated(
+    draft: Draft,
+    evidence: Evidence,
+    sources: tuple[Source, ...],
+    embedder: Embedder,
+    selected: list[Selected],
+    target_words: int,
+) -> tuple[tuple[BriefSentence, ...], dict[str, int]]:
+    """Align, verify and length-control generated sentences.
+
+    Returns:
+        The brief sentences and the counts ``kept``, ``repaired``, ``dropped``,
+        ``extracted`` (appended to reach the length), ``trimmed`` (cut for length).
+    """
+    numbers = {src.article_id: src.n for src in sources}
+    counts = {"kept": 0, "repaired": 0, "dropped": 0, "extracted": 0, "trimmed": 0}
+    texts = [t for t in draft.sentences if t.strip()]
+    vectors = embedder.encode(texts) if texts else np.zeros((0, 1))
+    out: list[BriefSentence] = []
+    used: set[tuple[str, int]] = set()
+    for text, vec in zip(texts, vectors):
+        if len(evidence.sentences) == 0:
+            counts["dropped"] += 1
+            continue
+        al = align(text, vec, evidence)
+        problems = unsupported(text, [m.sentence.text for _, m in al.members])
+        if al.score >= MIN_SUPPORT and not problems:
+            out.append(_sentence(text, al.members, numbers, "kept"))
+            counts["kept"] += 1
+            used.update((m.sentence.article_id, m.sentence.index) for _, m in al.members[:1])
+            continue
+        best_score, best = al.members[0]
+        key = (best.sentence.article_id, best.sentence.index)
+        if best_score >= MIN_REPAIR and key not in used:
+            same = [(sc, m) for sc, m in al.members if m.group == best.group and m.group >= 0] or [al.members[0]]
+            out.append(_sentence(strip_dateline(best.sentence.text), same, numbers, "repaired"))
+            counts["repaired"] += 1
+            used.add(key)
+        else:
+            counts["dropped"] += 1
+    out = _hold_length(out, evidence, selected, numbers, target_words, counts, used)
+    return tuple(out), counts
+
+
+def _hold_length(out, evidence, selected, numbers, target, counts, used) -> list[BriefSentence]:
+    total = sum(words(s.text) for s in out)
+    while out and total > 1.2 * target and len(out) > 1:
+        total -= words(out.pop().text)
+        counts["trimmed"] += 1
+    if total >= 0.8 * target:
+        return out
+    have = [evidence.vector(sp.article_id, _index_of(evidence, sp)) for s in out for sp in s.support[:1]]
+    for sel in selected:
+        rep = sel.representative.sentence
+        if (rep.article_id, rep.index) in used:
+            continue
+        vec = evidence.vector(rep.article_id, rep.index)
+        if any(float(vec @ h) > 0.8 for h in have):
+            continue
+        extra = words(sel.text)
+        if total + extra > 1.2 * target:
+            continue
+        members = [(1.0 if m is sel.representative else float(vec @ evidence.vector(m.sentence.article_id,
+                    m.sentence.index)), m) for m in sel.group.members]
+        out.append(_sentence(sel.text, members, numbers, "extracted"))
+        counts["extracted"] += 1
+        have.append(vec)
+        total += extra
+        if total >= 0.8 * target:
+            break
+    return out
+
+
+def _index_of(evidence: Evidence, support: Support) -> int:
+    for s in evidence.sentences:
+        if s.sentence.article_id == support.article_id and s.sentence.start == support.start:
+            return s.sentence.index
+    raise KeyError(support)
+
+
+def disagreement_sentences(evidence: Evidence, sources: tuple[Source, ...], limit: int = 2) -> list[BriefSentence]:
+    """State the evidence stage's disagreements in the brief, both sides cited."""
+    numbers = {src.article_id: src.n for src in sources}
+    outlets = {src.article_id: src.outlet for src in sources}
+    out = []
+    for c in evidence.conflicts[:limit]:
+        a, b = c.a.sentence, c.b.sentence
+        text = (f"Reports differ on this figure: {outlets[a.article_id]} gives \u201c{c.a.text}\u201d, "
+                f"while {outlets[b.article_id]} gives \u201c{c.b.text}\u201d.")
+        support = tuple(sorted(
+            (Support(n=numbers[x.article_id], article_id=x.article_id, start=x.start, end=x.end, text=x.text,
+                     similarity=1.0) for x in (a, b)), key=lambda sp: (sp.n, sp.start)))
+        out.append(BriefSentence(text=text, citations=tuple(sorted({numbers[a.article_id], numbers[b.article_id]})),
+                                 support=support, salience=0.0, agreement=1, status="disagreement"))
+    return out

@@ -14,7 +14,7 @@ from typing import Any
 
 from summarize import clean as clean_stage
 from summarize import loaders as load_stage
-from summarize.attribute import attribute, source_list
+from summarize.attribute import attribute, attribute_generated, disagreement_sentences, source_list
 from summarize.embed import Embedder, default_embedder
 from summarize.errors import InputError
 from summarize.options import Options
@@ -182,7 +182,14 @@ def brief_story(
     timings["write"] = time.perf_counter() - t0
     sources = source_list(evidence)
     numbers = {s.article_id: s.n for s in sources}
-    sentences = attribute(draft, evidence, sources)
+    t0 = time.perf_counter()
+    if all(origin is not None for origin in draft.origins):
+        sentences = attribute(draft, evidence, sources)
+        counts = {"extracted": len(sentences), "kept": 0, "repaired": 0, "dropped": 0}
+    else:
+        generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, opts.words)
+        sentences = generated + tuple(disagreement_sentences(evidence, sources))
+    timings["attribute"] = time.perf_counter() - t0
 
     facts = tuple(
         Fact(text=g.seed.sentence.text, citations=tuple(sorted({numbers[a] for a in g.article_ids})),
@@ -216,10 +223,7 @@ def brief_story(
                   "voices": [list(v) for v in story.voices]},
         "skipped": list(skipped or []),
         "words": sum(len(s.text.split()) for s in sentences),
-        "counts": {"extracted": sum(s.status == "extracted" for s in sentences),
-                   "kept": sum(s.status == "kept" for s in sentences),
-                   "repaired": sum(s.status == "repaired" for s in sentences),
-                   "dropped": int(draft.metadata.get("dropped", 0))},
+        "counts": counts,
         "writer": draft.metadata,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }

@@ -8,10 +8,12 @@ generated sentence itself, whatever the model printed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from summarize.options import Options
+from summarize.prompting import Prompt
 from summarize.records import Evidence
 from summarize.select import Selected
 
@@ -51,15 +53,149 @@ class ExtractiveWriter:
         )
 
 
+# Prompt sizes for the generative writer. Evidence beyond MAX_PROMPT_TOKENS is condensed
+# slice by slice with the "fusion" prompt first (map), then briefed (reduce).
+MAX_PROMPT_TOKENS = 1400
+SLICE_TOKENS = 900
+EVIDENCE_FACTOR = 2.5  # evidence words offered per brief word (single pass)
+TOKENS_PER_WORD = 1.5
+
+_BRACKETS = re.compile(r"\s*\[(?:\d+(?:\s*[,;-]\s*\d+)*)\]")
+_LABEL = re.compile(r"^\s*(?:brief|summary|news brief)\s*:\s*", re.IGNORECASE)
+
+
+class GenerativeModelLike(Protocol):
+    """What the writer needs of a model (see :class:`summarize.models.GenerativeModel`)."""
+
+    spec: str
+
+    def generate(self, prompt: Any, max_new_tokens: int = 256, options: Any = None) -> Any: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    n: int
+    text: str
+    support: int
+
+
+def clean_generation(text: str) -> str:
+    """Model output as plain prose: no bracket citations, labels, bullets or headings."""
+    lines = []
+    for line in text.splitlines():
+        line = line.replace("**", "").strip().lstrip("-*• ").strip()
+        if not line or line.startswith("#"):
+            continue
+        lines.append(_LABEL.sub("", line))
+    return _BRACKETS.sub("", " ".join(lines)).replace(" ,", ",").strip()
+
+
+class AbstractiveWriter:
+    """Writes a brief with a generative model from numbered evidence.
+
+    The model sees the selected claims as numbered evidence (with how many outlets confirm
+    each) and the disagreements; its citations are ignored and found again by the
+    attribute stage. Long evidence is condensed slice by slice first (map-reduce), so no
+    selected claim is cut silently.
+
+    Args:
+        spec: Model name or path for :func:`summarize.models.get_model`.
+        model: A ready model object (tests pass a fake one).
+        decoding: :class:`summarize.models.DecodingOptions`; the model's defaults if None.
+    """
+
+    name = "abstractive"
+
+    def __init__(self, spec: str, model: GenerativeModelLike | None = None, decoding: Any = None) -> None:
+        self.spec = spec
+        self._model = model
+        self.decoding = decoding
+
+    @property
+    def model(self) -> GenerativeModelLike:
+        if self._model is None:
+            from summarize.models import get_model
+
+            self._model = get_model(self.spec)
+        return self._model
+
+    def _generate(self, prompt: Prompt, words: int, log: list[dict[str, Any]]) -> str:
+        result = self.model.generate(
+            prompt.as_messages(), max_new_tokens=int(words * TOKENS_PER_WORD) + 40, options=self.decoding
+        )
+        log.append({"task": prompt.task, "prompt_tokens": result.prompt_tokens,
+                    "new_tokens": result.new_tokens, "seconds": round(result.seconds, 3)})
+        return clean_generation(result.text)
+
+    def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
+        from summarize import prompting, segment
+        from summarize.select import select
+
+        words = options.words
+        pool = select(evidence, int(words * EVIDENCE_FACTOR * max(1.0, len(evidence.story.articles) / 8)),
+                      max_sentence_words=options.sentence_words)
+        items = [EvidenceItem(n=i + 1, text=s.text, support=s.group.support) for i, s in enumerate(pool)]
+        title = next((a.title for a in evidence.story.articles if a.title), "")
+        disagreements = [
+            f"{c.topic}: one outlet says \"{c.a.text}\", another says \"{c.b.text}\""
+            for c in evidence.conflicts[:3]
+        ]
+        log: list[dict[str, Any]] = []
+        slices = self._slices(items)
+        if len(slices) > 1:  # map: condense each slice, then brief the condensed parts
+            fused = []
+            for k, part in enumerate(slices, start=1):
+                prompt = prompting.render("fusion", evidence=part, title=title, part=k, parts=len(slices),
+                                          words=max(40, 2 * words // len(slices)))
+                fused.append(self._generate(prompt, 2 * words // len(slices) + 40, log))
+            items = [EvidenceItem(n=i + 1, text=t, support=0) for i, t in enumerate(fused) if t]
+        sentences = max(3, round(words / 24))
+        prompt = prompting.render("brief", evidence=items, title=title, words=words,
+                                  sentences=sentences, disagreements=disagreements)
+        text = self._generate(prompt, words, log)
+        written = tuple(segment.split(text))
+        return Draft(
+            sentences=written,
+            origins=(None,) * len(written),
+            metadata={
+                "writer": self.name,
+                "model": getattr(self.model, "spec", self.spec),
+                "prompt": prompt.describe(),
+                "map_reduce_slices": len(slices),
+                "evidence_items": len(pool),
+                "claim_groups": len(evidence.groups),
+                "generations": log,
+                "raw": text,
+            },
+        )
+
+    def _slices(self, items: list[EvidenceItem]) -> list[list[EvidenceItem]]:
+        def tokens(item: EvidenceItem) -> int:
+            return self.model.count_tokens(item.text) + 8
+
+        total = sum(tokens(i) for i in items)
+        if total <= MAX_PROMPT_TOKENS:
+            return [items]
+        slices: list[list[EvidenceItem]] = [[]]
+        used = 0
+        for item in items:
+            t = tokens(item)
+            if slices[-1] and used + t > SLICE_TOKENS:
+                slices.append([])
+                used = 0
+            slices[-1].append(item)
+            used += t
+        return slices
+
+
 WRITERS: dict[str, type] = {"extractive": ExtractiveWriter}
 
 
 def get_writer(model: str) -> Writer:
-    """The writer for a model name (``"extractive"`` needs no model)."""
+    """The writer for a model name: ``"extractive"`` needs no model; anything else
+    (``"default"``, ``"fast"``, ``"tiny"``, a model id or folder) is generative."""
     if model in WRITERS:
         return WRITERS[model]()
-    from summarize.errors import InputError
-
-    raise InputError(
-        f"unknown model {model!r}; this version writes briefs with model='extractive'"
-    )
+    return AbstractiveWriter(model)
