@@ -31,5 +31,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -ra -m "not slow and not model"
 
+bench: $(STAMP)
+	$(PY) benchmarks/run_rouge.py
+	$(PY) benchmarks/bench_cluster.py
+	$(PY) benchmarks/bench_models.py
+	$(PY) benchmarks/bench_quality.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -313,7 +313,7 @@ def _with_group(s: ScoredSentence, group: int, support: int) -> ScoredSentence:
     return replace(s, group=group, agreement=support)
 
 
-def unique_claims(groups: list[ClaimGroup], per_voice: int = 2, quantile: float = 0.75) -> list[ClaimGroup]:
+def unique_claims(groups: list[ClaimGroup], per_voice: int = 2, quantile: float = 0.5) -> list[ClaimGroup]:
     """Notable claims that only one voice makes: its most salient single-voice groups.
 
     "Notable" means the group's salience is at or above the story's ``quantile`` of group

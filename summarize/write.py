@@ -61,6 +61,7 @@ EVIDENCE_FACTOR = 2.5  # evidence words offered per brief word (single pass)
 TOKENS_PER_WORD = 1.5
 
 _BRACKETS = re.compile(r"\s*\[(?:\d+(?:\s*[,;-]\s*\d+)*)\]")
+_INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 _LABEL = re.compile(r"^\s*(?:brief|summary|news brief)\s*:\s*", re.IGNORECASE)
 
 
@@ -89,7 +90,9 @@ def clean_generation(text: str) -> str:
         if not line or line.startswith("#"):
             continue
         lines.append(_LABEL.sub("", line))
-    return _BRACKETS.sub("", " ".join(lines)).replace(" ,", ",").strip()
+    text = _BRACKETS.sub("", " ".join(lines)).replace(" ,", ",").strip()
+    # Some tokenizers decode "U.S." as "U. S."; put initialisms back together.
+    return _INITIALS.sub(r"\1.", text)
 
 
 class AbstractiveWriter:

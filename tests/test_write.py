@@ -78,6 +78,7 @@ def test_get_writer_picks_by_name():
 def test_clean_generation_drops_brackets_labels_and_bullets():
     assert clean_generation("**Brief:** The bridge fell [1][2]. It was old [3, 4].") == "The bridge fell. It was old."
     assert clean_generation("# Title\n- First point.\n- Second point.") == "First point. Second point."
+    assert clean_generation("The U. S. and the U. K. agreed.") == "The U.S. and the U.K. agreed."
 
 
 def test_citations_come_from_alignment_not_from_the_model():
@@ -144,3 +145,27 @@ def test_tiny_model_end_to_end_on_a_seed_pair():
     counts = b.metadata["counts"]
     assert counts["kept"] + counts["repaired"] + counts["dropped"] >= 1
     assert 0.8 * 60 <= b.metadata["words"] <= 1.2 * 60 or counts["trimmed"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_default_model_end_to_end_on_the_seed_story():
+    """The real quality model on the four-outlet seed story (CI runs it: about 1-2 min)."""
+    import summarize
+    from summarize.attribute import unsupported
+    from tests.conftest import TRIP
+
+    b = summarize.brief(TRIP, model="default")
+    assert b.metadata["model"] == "default"
+    assert 0.8 * 120 <= b.metadata["words"] <= 1.2 * 120
+    cited = {b.source(n).outlet for s in b.sentences for n in s.citations}
+    assert len(cited) >= 3
+    articles = {a.id: a for a in summarize.load(TRIP)}
+    for s in b.sentences:
+        assert s.citations
+        for sp in s.support:
+            assert articles[sp.article_id].text[sp.start:sp.end] == sp.text
+        if s.status == "kept":  # generated sentences passed the number and name check
+            assert unsupported(s.text, [sp.text for sp in s.support]) == []
+    assert b.metadata["writer"]["prompt"]["template"] == "brief"
+    assert b.metadata["writer"]["generations"][0]["new_tokens"] > 0
