@@ -1,6 +1,7 @@
 """Load articles from files, folders, JSON / JSON Lines, HTML, Python strings and dicts.
 
-Metadata given by the input always wins. When it is missing, the outlet, title and date are
+Metadata given by the input always wins: JSON fields, HTML meta tags, or for text files a
+``metadata.jsonl`` beside them (see :func:`folder_metadata`). When it is missing, the outlet, title and date are
 inferred only where the text says so plainly (a "– The Guardian" headline suffix, a
 "(Reuters)" dateline, "CNN.com", a leading "date 2023-11-06" line); otherwise they stay
 empty and :attr:`Article.display_outlet` falls back to a name made from the id.
@@ -267,6 +268,39 @@ def parse_jsonl(text: str, origin: str) -> list[Article]:
     return articles
 
 
+METADATA_FILE = "metadata.jsonl"
+
+
+def folder_metadata(folder: Path) -> dict[str, dict[str, Any]]:
+    """Sidecar metadata of a folder: ``metadata.jsonl`` lines ``{"file": name, ...fields}``.
+
+    Scrapers often keep what they knew about a page (outlet, date, URL) beside the text.
+    Fields given there win over what is inferred from the text.
+    """
+    path = folder / METADATA_FILE
+    if not path.is_file():
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for lineno, line in enumerate(decode(path.read_bytes(), str(path)).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {lineno} is not valid JSON ({exc.msg})") from None
+        if not isinstance(record, Mapping) or not isinstance(record.get("file"), str):
+            raise InputError(f"{path}: line {lineno} needs a \"file\" name")
+        found[record["file"]] = dict(record)
+    return found
+
+
+def _with_metadata(article: Article, meta: Mapping[str, Any]) -> Article:
+    from dataclasses import replace
+
+    changes = {field: _pick(meta, field) for field in ("outlet", "title", "url", "published")}
+    return replace(article, **{k: v for k, v in changes.items() if v})
+
+
 def load_path(path: Path, skipped: list[dict[str, str]] | None = None) -> list[Article]:
     """Load one file, or every supported file in a folder (sorted by name).
 
@@ -280,7 +314,7 @@ def load_path(path: Path, skipped: list[dict[str, str]] | None = None) -> list[A
         files = sorted(
             p for p in path.rglob("*")
             if p.is_file() and p.suffix.lower() in SUPPORTED - {""}
-            and not p.name.startswith(".") and p.name != "references.jsonl"
+            and not p.name.startswith(".") and p.name not in {"references.jsonl", METADATA_FILE}
         )
         if not files:
             raise InputError(f"{path}: no .txt, .html, .json or .jsonl files in this folder")
@@ -297,7 +331,11 @@ def load_path(path: Path, skipped: list[dict[str, str]] | None = None) -> list[A
     if suffix not in SUPPORTED:
         raise InputError(f"{path}: unsupported file type {suffix!r}; use .txt, .html, .json or .jsonl")
     text = decode(path.read_bytes(), str(path))
-    return parse_text(text, origin=str(path), id=path.stem, suffix=suffix)
+    articles = parse_text(text, origin=str(path), id=path.stem, suffix=suffix)
+    meta = folder_metadata(path.parent).get(path.name)
+    if meta and len(articles) == 1:
+        articles = [_with_metadata(articles[0], meta)]
+    return articles
 
 
 def parse_text(text: str, *, origin: str, id: str | None = None, suffix: str = "") -> list[Article]:

@@ -106,3 +106,16 @@ def test_html_without_article_text(tmp_path):
     path.write_text("<html><body><nav>Home</nav></body></html>")
     with pytest.raises(InputError, match="no article text"):
         read(path)
+
+
+def test_sidecar_metadata_wins_over_inference(tmp_path):
+    (tmp_path / "a.txt").write_text("Headline here – The Guardian\nBody text of the article is here.")
+    (tmp_path / "metadata.jsonl").write_text(
+        '{"file": "a.txt", "published": "2024-01-02", "url": "https://e.x/a", "outlet": "Guardian US"}\n')
+    [a] = read(tmp_path)
+    assert (a.published, a.url, a.outlet, a.title) == ("2024-01-02", "https://e.x/a", "Guardian US", "Headline here")
+    [same] = read(tmp_path / "a.txt")  # the sidecar is found for a single file too
+    assert same.published == "2024-01-02"
+    (tmp_path / "metadata.jsonl").write_text('{"published": "2024-01-02"}\n')
+    with pytest.raises(InputError, match="file"):
+        read(tmp_path)
