@@ -69,7 +69,9 @@ class MiniLMEmbedder:
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
 
+                    hf_logging.disable_progress_bar()  # no "Loading weights" bars on stderr
                     self._model = SentenceTransformer(path, device="cpu")
                 except ImportError as exc:
                     raise ResourceMissingError(

@@ -279,6 +279,9 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
         raise ResourceMissingError(
             "Generative models need torch and transformers: pip install torch transformers"
         ) from exc
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # no "Loading weights" bars on the user's stderr
     _set_threads(torch)
     local_only = _offline() or Path(source).is_dir()
     try:

@@ -129,19 +129,26 @@ def brief(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> B
         InputError: the input holds no usable article.
     """
     opts = Options.build(**options)
+    start = time.perf_counter()
     prepared = prepare(inputs)
+    loaded = time.perf_counter()
     story = _story_of(prepared.articles)
-    return brief_story(story, opts, embedder=embedder, skipped=prepared.skipped)
+    timings = {"load_clean": loaded - start, "cluster": time.perf_counter() - loaded}
+    return brief_story(story, opts, embedder=embedder, skipped=prepared.skipped, timings=timings)
 
 
 def briefs(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> list[Brief]:
     """One cited brief per story found in a mixed pile of articles, largest story first."""
     opts = Options.build(**options)
+    start = time.perf_counter()
     prepared = prepare(inputs)
+    loaded = time.perf_counter()
     embedder = embedder or default_embedder()
     found = _cluster(prepared, opts, embedder)
     found = [s for s in found if len(s.articles) >= opts.min_story_articles]
-    return [brief_story(s, opts, embedder=embedder, skipped=prepared.skipped) for s in found]
+    shared = {"load_clean": loaded - start, "cluster": time.perf_counter() - loaded}
+    return [brief_story(s, opts, embedder=embedder, skipped=prepared.skipped, timings=dict(shared))
+            for s in found]
 
 
 def _versions() -> dict[str, str]:
@@ -167,13 +174,17 @@ def brief_story(
     *,
     embedder: Embedder | None = None,
     skipped: list[dict[str, str]] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Brief:
-    """Score, select, write and attribute one story."""
+    """Score, select, write and attribute one story.
+
+    ``timings`` (seconds per stage, e.g. ``load_clean`` and ``cluster`` measured by the
+    caller) is completed with ``segment``, ``embed``, ``score``, ``select``, ``write`` and
+    ``attribute`` and stored in ``metadata["timings_s"]``.
+    """
     embedder = embedder or default_embedder()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    evidence = score_story(story, embedder)
-    timings["score"] = time.perf_counter() - t0
+    timings = dict(timings or {})
+    evidence = score_story(story, embedder, timings=timings)
     t0 = time.perf_counter()
     chosen = select(evidence, opts.words, max_sentence_words=opts.sentence_words)
     timings["select"] = time.perf_counter() - t0

@@ -222,19 +222,32 @@ def _claim_groups(
     return groups
 
 
-def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None = None) -> Evidence:
-    """Score every sentence of a story and group sentences into claims."""
+def score_story(
+    story: Story,
+    embedder: Embedder,
+    options: ScoreOptions | None = None,
+    timings: dict[str, float] | None = None,
+) -> Evidence:
+    """Score every sentence of a story and group sentences into claims.
+
+    Args:
+        story: The story to score.
+        embedder: Sentence embedder.
+        options: Thresholds; :class:`ScoreOptions` defaults when omitted.
+        timings: If given, seconds spent splitting, embedding and scoring are added to it
+            under ``segment``, ``embed`` and ``score``.
+    """
     options = options or ScoreOptions()
+    clock = _Clock(timings)
     voices = voice_map(story)
     sentences: list[Sentence] = []
-    per_article: dict[str, int] = {}
     for article in story.articles:
-        sents = segment.sentences(article)
-        per_article[article.id] = len(sents)
-        sentences.extend(sents)
+        sentences.extend(segment.sentences(article))
+    clock.lap("segment")
     if not sentences:
         return Evidence(story=story, sentences=(), groups=())
     vectors = embedder.encode([s.text for s in sentences])
+    clock.lap("embed")
     sim = vectors @ vectors.T
     lexical = lexical_similarity([s.text for s in sentences])
     w = CENTRALITY_LEXICAL_WEIGHT
@@ -292,10 +305,27 @@ def score_story(story: Story, embedder: Embedder, options: ScoreOptions | None =
 
     conflicts = disagree.find_conflicts(scored, sim, voices)
     unique = tuple(unique_claims(groups))
+    clock.lap("score")
     return Evidence(
         story=story, sentences=tuple(scored), groups=tuple(groups), conflicts=tuple(conflicts),
         unique=unique, key_terms=tuple(terms), vectors=vectors,
     )
+
+
+class _Clock:
+    """Adds the seconds since the last lap to a timings dict (when one is given)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        import time
+
+        self._timings, self._now = timings, time.perf_counter
+        self._last = self._now()
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        if self._timings is not None:
+            self._timings[name] = self._timings.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 def _standfirst(text: str, s: Sentence) -> bool:

@@ -200,3 +200,22 @@ def test_unavailable_system_is_reported_and_others_still_run(monkeypatch, tmp_pa
     assert result.exit_code == ResourceMissingError.exit_code
     assert "extractive: not run: system 'extractive' cannot run" in result.output
     assert (tmp_path / "o" / "lead3" / "run.json").is_file()
+
+
+def test_brief_system_records_pipeline_stage_timings(monkeypatch):
+    """Our own systems report the pipeline's stages (load_clean ... attribute)."""
+    from summarize import bench
+    from summarize.datasets import EvalDoc
+
+    class FakeBrief:
+        plain_text = "A summary."
+        metadata = {"timings_s": {"load_clean": 0.5, "embed": 1.0}}
+
+    import summarize
+
+    monkeypatch.setattr(summarize, "brief", lambda articles, words, model: FakeBrief(), raising=False)
+    system = bench.BriefSystem("extractive")
+    docs = (EvalDoc("d1", "Text one."),)
+    assert system(docs, 50) == "A summary."
+    system(docs, 50)
+    assert system.stage_seconds == {"load_clean": 1.0, "embed": 2.0}
