@@ -94,18 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def fix_hash_seed() -> None:
-    """Re-run this script with ``PYTHONHASHSEED=0`` unless it is already set so.
-
-    Python randomises string hashes per process, and with them the iteration order of
-    sets (sumy's word sets, any set inside a system), which can flip near-ties between
-    sentences. A fixed seed makes a rerun reproduce the numbers; run.json records it.
-    """
-    if os.environ.get("PYTHONHASHSEED") != "0":
-        os.execve(sys.executable, [sys.executable, *sys.argv],
-                  dict(os.environ, PYTHONHASHSEED="0"))
-
-
 if __name__ == "__main__":
+    from summarize.bench import fix_hash_seed
+
     fix_hash_seed()
     sys.exit(main())

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -550,3 +551,15 @@ def results_command(root: Path, out: Path) -> None:
         click.echo(f"wrote {write_results_md(root, out)}")
     except SummarizeError as exc:
         raise _fail(exc) from exc
+
+
+def fix_hash_seed() -> None:
+    """Re-run the current script with ``PYTHONHASHSEED=0`` unless it is already set so.
+
+    Python randomises string hashes per process, and with them the iteration order of
+    sets (sumy's word sets, any set inside a system), which can flip near-ties between
+    sentences. A fixed seed makes a rerun reproduce the numbers; run.json records it.
+    """
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv],
+                  dict(os.environ, PYTHONHASHSEED="0"))

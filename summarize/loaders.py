@@ -250,17 +250,22 @@ def parse_json(text: str, origin: str) -> list[Article]:
     return [from_mapping(rec, origin=origin, where=where) for rec, where in _records_from_json(value, origin)]
 
 
-def parse_jsonl(text: str, origin: str) -> list[Article]:
-    articles: list[Article] = []
+def iter_jsonl(text: str, origin: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line; a bad line is an InputError naming it."""
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            yield lineno, json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{origin}: line {lineno} is not valid JSON ({exc.msg}); fix or remove that line"
             ) from None
+
+
+def parse_jsonl(text: str, origin: str) -> list[Article]:
+    articles: list[Article] = []
+    for lineno, value in iter_jsonl(text, origin):
         for rec, where in _records_from_json(value, f"{origin}:{lineno}"):
             articles.append(from_mapping(rec, origin=origin, where=where))
     if not articles:
@@ -281,13 +286,7 @@ def folder_metadata(folder: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     found: dict[str, dict[str, Any]] = {}
-    for lineno, line in enumerate(decode(path.read_bytes(), str(path)).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {lineno} is not valid JSON ({exc.msg})") from None
+    for lineno, record in iter_jsonl(decode(path.read_bytes(), str(path)), str(path)):
         if not isinstance(record, Mapping) or not isinstance(record.get("file"), str):
             raise InputError(f"{path}: line {lineno} needs a \"file\" name")
         found[record["file"]] = dict(record)

@@ -50,7 +50,7 @@ def test_jsonl_loads_typed_records(tmp_path):
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("{not json", r"set\.jsonl:2: not valid JSON"),
+        ("{not json", r"set\.jsonl: line 2 is not valid JSON"),
         ("[1, 2]", r":2: expected a JSON object"),
         (json.dumps({"docs": [], "refs": ["r"]}), r":2: missing \"cluster\""),
         (cluster_line("B", refs=[]), r":2 \(cluster 'B'\): no reference summaries"),

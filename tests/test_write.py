@@ -125,7 +125,6 @@ def test_long_evidence_goes_through_map_reduce(monkeypatch):
     monkeypatch.setattr(write, "SLICE_TOKENS", 20)
     model = FakeModel("The river bridge in Springfield collapsed on Tuesday morning, killing 12 people.")
     b = run(model, words=20)
-    tasks = [p[1]["content"].split("\n")[0] for p in model.prompts]
     assert b.metadata["writer"]["map_reduce_slices"] >= 2
     assert len(model.prompts) == b.metadata["writer"]["map_reduce_slices"] + 1
     assert "part 1 of" in model.prompts[0][1]["content"]
