@@ -272,12 +272,12 @@ def _index_of(evidence: Evidence, support: Support) -> int:
 def disagreement_sentences(evidence: Evidence, sources: tuple[Source, ...], limit: int = 2) -> list[BriefSentence]:
     """State the evidence stage's disagreements in the brief, both sides cited."""
     numbers = {src.article_id: src.n for src in sources}
-    outlets = {src.article_id: src.outlet for src in sources}
     out = []
     for c in evidence.conflicts[:limit]:
         a, b = c.a.sentence, c.b.sentence
-        text = (f"Reports differ on this figure: {outlets[a.article_id]} gives \u201c{c.a.text}\u201d, "
-                f"while {outlets[b.article_id]} gives \u201c{c.b.text}\u201d.")
+        # Who says what is in the citations (and named in the Markdown's "Where outlets
+        # differ"); the sentence quotes both figures exactly as the sources give them.
+        text = f"Reports give different figures: \u201c{c.a.text}\u201d and \u201c{c.b.text}\u201d."
         support = tuple(sorted(
             (Support(n=numbers[x.article_id], article_id=x.article_id, start=x.start, end=x.end, text=x.text,
                      similarity=1.0) for x in (a, b)), key=lambda sp: (sp.n, sp.start)))

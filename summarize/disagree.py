@@ -2,8 +2,8 @@
 
 A quantity is a number with the words that say what it counts ("10,022 Palestinians",
 "nearly 10,000 casualties", "100 trucks"). Two quantities from different voices are
-compared when their sentences are about the same thing (embedding similarity) and their
-units match. Approximations are tolerated:
+compared when their sentences report the same claim (claim similarity of the evidence
+stage) and their units match; times of day ("08:32 UTC") and money are not counts. Approximations are tolerated:
 
 * a hedge sets a direction and a margin: "nearly 10,000" / "almost" sit just below or at
   the figure, "up to" / "under" are upper bounds, "more than 8,000" / "at least" lower
@@ -32,7 +32,7 @@ _HEDGES = {
 }
 _HEDGE_RE = "|".join(sorted((re.escape(h) for h in _HEDGES), key=len, reverse=True))
 _QUANTITY = re.compile(
-    rf"(?:\b(?P<hedge>{_HEDGE_RE})\s+)?(?<![\w.,])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)"
+    rf"(?:\b(?P<hedge>{_HEDGE_RE})\s+)?(?<![\w.,:$€£])(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?![:\d])"
     rf"(?P<scale>\s+(?:million|billion|thousand))?(?P<pct>\s*%|\s+percent)?"
     rf"(?P<unit>(?:\s+[A-Za-z][A-Za-z-]*){{1,2}})?",
     re.IGNORECASE,
@@ -53,10 +53,14 @@ _TIME_WORDS = {
     "may", "june", "july", "august", "september", "october", "november", "december",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "am", "pm",
 }
-MIN_TOPIC_SIMILARITY = 0.5
+# Two sentences are compared only when they report the same claim (the evidence stage's
+# claim similarity: embeddings mixed with TF-IDF). A story holds many counts of one unit
+# (several aftershocks, each with a magnitude; people rescued and people killed); only
+# sentences about the same thing can disagree on it.
+MIN_CLAIM_SIMILARITY = 0.4
 # "10,022 Palestinians" and "1,400 people" are both counts of people, but of different
 # events; different words for people are only compared in near-paraphrase sentences.
-PEOPLE_SIMILARITY = 0.7
+PEOPLE_SIMILARITY = 0.55
 
 
 def _singular(word: str) -> str:
@@ -134,9 +138,16 @@ def find_conflicts(
     scored: list[ScoredSentence] | tuple[ScoredSentence, ...],
     sim: np.ndarray,
     voices: dict[str, str],
-    min_similarity: float = MIN_TOPIC_SIMILARITY,
+    min_similarity: float = MIN_CLAIM_SIMILARITY,
 ) -> list[Conflict]:
-    """Pairs of sentences from different voices that give one quantity different values."""
+    """Pairs of sentences from different voices that give one quantity different values.
+
+    Args:
+        scored: The story's sentences.
+        sim: Claim similarity between them (rows and columns follow ``scored``).
+        voices: Article id -> independent voice.
+        min_similarity: Sentences less similar than this are about different things.
+    """
     per_sentence = [quantities(s.sentence) for s in scored]
     with_numbers = [i for i, qs in enumerate(per_sentence) if qs]
     conflicts: list[Conflict] = []

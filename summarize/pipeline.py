@@ -198,8 +198,11 @@ def brief_story(
         sentences = attribute(draft, evidence, sources)
         counts = {"extracted": len(sentences), "kept": 0, "repaired": 0, "dropped": 0}
     else:
-        generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, opts.words)
-        sentences = generated + tuple(disagreement_sentences(evidence, sources))
+        # Disagreements are stated inside the word budget, not on top of it.
+        stated = tuple(disagreement_sentences(evidence, sources))
+        budget = max(opts.words // 2, opts.words - sum(len(s.text.split()) for s in stated))
+        generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, budget)
+        sentences = generated + stated
     timings["attribute"] = time.perf_counter() - t0
 
     facts = tuple(

@@ -303,7 +303,7 @@ def score_story(
 
     from summarize import disagree
 
-    conflicts = disagree.find_conflicts(scored, sim, voices)
+    conflicts = disagree.find_conflicts(scored, claim, voices)
     unique = tuple(unique_claims(groups))
     clock.lap("score")
     return Evidence(
