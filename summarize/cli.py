@@ -88,6 +88,9 @@ def _register_optional_commands() -> None:
     except ImportError:  # pragma: no cover - the benchmark module is part of the package
         return
     cli.add_command(bench)
+    from summarize.digest import digest_command
+
+    cli.add_command(digest_command)
 
 
 _register_optional_commands()

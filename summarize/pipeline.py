@@ -20,7 +20,7 @@ from summarize.errors import InputError
 from summarize.options import Options
 from summarize.records import Article, Brief, Disagreement, Evidence, Fact, Story
 from summarize.score import WEIGHTS, score_story
-from summarize.select import select
+from summarize.select import select, strip_dateline
 from summarize.write import get_writer
 
 log = logging.getLogger("summarize")
@@ -206,13 +206,15 @@ def brief_story(
     timings["attribute"] = time.perf_counter() - t0
 
     facts = tuple(
-        Fact(text=g.seed.sentence.text, citations=tuple(sorted({numbers[a] for a in g.article_ids})),
+        Fact(text=strip_dateline(g.seed.sentence.text),
+             citations=tuple(sorted({numbers[a] for a in g.article_ids})),
              support=g.support)
         for g in sorted(evidence.groups, key=lambda g: (-g.support, -g.salience, g.id))
         if g.support >= FACT_MIN_SUPPORT
     )
     unique = tuple(
-        Fact(text=g.seed.sentence.text, citations=(numbers[g.seed.sentence.article_id],), support=1)
+        Fact(text=strip_dateline(g.seed.sentence.text), citations=(numbers[g.seed.sentence.article_id],),
+             support=1)
         for g in evidence.unique
     )
     disagreements = tuple(
