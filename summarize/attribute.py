@@ -82,6 +82,7 @@ def attribute(
             citations=tuple(sorted({sp.n for sp in support})),
             support=support,
             salience=origin.group.salience,
+            parts=origin.group.seed.parts,
             agreement=origin.group.support,
             status="extracted",
         ))
@@ -186,6 +187,7 @@ def _sentence(text: str, members, numbers: dict[str, int], status: str) -> Brief
     return BriefSentence(
         text=text, citations=tuple(sorted({sp.n for sp in support})), support=support,
         salience=best.salience, agreement=len({m.voice for _, m in members}), status=status,
+        parts=best.parts,
     )
 
 

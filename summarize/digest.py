@@ -124,17 +124,20 @@ def content_hash(text: str) -> str:
 
 
 def _dated(article: Article, day: Date, skipped: list[Skip]) -> Article:
-    """Articles without a date, or dated after the digest day, are dated to the digest day."""
+    """Undated articles get the digest day; a date after the digest day is kept but noted."""
     match = _ISO_DAY.match(article.published)
     if not match:
         why = "no publication date" if not article.published else f"unreadable date {article.published!r}"
         skipped.append(Skip(article.id, f"{why}; dated to the digest day {day} (kept)"))
         return replace(article, published=day.isoformat())
-    published = Date(*map(int, match.groups()))
-    if (published - day).days > FUTURE_TOLERANCE_DAYS:
-        skipped.append(Skip(article.id, f"published date {article.published} is after the digest day; "
-                                        f"dated to {day} (kept)"))
+    try:
+        published = Date(*map(int, match.groups()))
+    except ValueError:
+        skipped.append(Skip(article.id, f"impossible date {article.published!r}; dated to {day} (kept)"))
         return replace(article, published=day.isoformat())
+    if (published - day).days > FUTURE_TOLERANCE_DAYS:
+        skipped.append(Skip(article.id, f"published date {article.published} is after the digest day "
+                                        f"{day} (wrong clock or feed?); kept as given"))
     return article
 
 

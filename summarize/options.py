@@ -28,6 +28,11 @@ class Options:
         min_story_articles: Stories with fewer articles are still briefed (1 = keep all).
         cluster_threshold: Similarity threshold of story clustering; ``None`` uses the
             clusterer's documented default.
+        sample: Generative writer only: sample instead of greedy decoding (greedy, the
+            default, is deterministic).
+        temperature: Sampling temperature (with ``sample``).
+        top_p: Nucleus sampling mass (with ``sample``).
+        seed: Seed of the sampler: the same seed gives the same brief.
     """
 
     words: int = 120
@@ -35,10 +40,16 @@ class Options:
     max_sentence_words: int | None = None
     min_story_articles: int = 1
     cluster_threshold: float | None = None
+    sample: bool = False
+    temperature: float = 0.7
+    top_p: float = 0.95
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, int) or self.words < 10:
             raise InputError(f"words must be a whole number of at least 10, got {self.words!r}")
+        if self.temperature <= 0 or not 0 < self.top_p <= 1:
+            raise InputError("temperature must be > 0 and top_p in (0, 1]")
         if not self.model or not isinstance(self.model, str):
             raise InputError("model must be 'extractive', 'default', 'fast', or a model id or folder")
 

@@ -121,6 +121,8 @@ class BriefSentence:
         citations: Source numbers ``n`` cited for this sentence, ascending.
         support: The source sentences the citations come from.
         salience: Salience score of the evidence this sentence was built from (0..1).
+        parts: The parts of that salience: ``centrality``, ``position``, ``coverage``
+            (see :mod:`summarize.score`); empty for a stated disagreement.
         agreement: Number of independent voices (outlets, syndication counted once) that
             report it.
         status: ``"extracted"`` (copied from a source), ``"kept"`` (generated and
@@ -133,6 +135,7 @@ class BriefSentence:
     salience: float = 0.0
     agreement: int = 1
     status: str = "extracted"
+    parts: dict[str, float] = field(default_factory=dict, hash=False)
 
     def cited_text(self) -> str:
         marks = "".join(f"[{n}]" for n in self.citations)
@@ -230,6 +233,10 @@ class ScoredSentence:
     salience: float
     group: int = -1
     agreement: int = 1
+
+    @property
+    def parts(self) -> dict[str, float]:
+        return {"centrality": self.centrality, "position": self.position, "coverage": self.coverage}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ def _sentence_to_dict(s: BriefSentence) -> dict[str, Any]:
         "text": s.text,
         "citations": list(s.citations),
         "salience": s.salience,
+        "parts": dict(s.parts),
         "agreement": s.agreement,
         "status": s.status,
         "support": [
@@ -75,6 +76,7 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
                     text=s["text"], citations=tuple(s["citations"]),
                     support=tuple(Support(**sp) for sp in s["support"]),
                     salience=s["salience"], agreement=s["agreement"], status=s["status"],
+                    parts=dict(s.get("parts", {})),
                 )
                 for s in data["sentences"]
             ),

@@ -124,9 +124,21 @@ class AbstractiveWriter:
             self._model = get_model(self.spec)
         return self._model
 
-    def _generate(self, prompt: Prompt, words: int, log: list[dict[str, Any]]) -> str:
+    def _decoding(self, options: Options) -> Any:
+        """Greedy with the model's own speed settings, unless the options ask to sample."""
+        if self.decoding is not None or not options.sample:
+            return self.decoding
+        from dataclasses import replace
+
+        from summarize.models import DecodingOptions
+
+        base = getattr(self.model, "default_options", None) or DecodingOptions()
+        return replace(base, do_sample=True, temperature=options.temperature, top_p=options.top_p,
+                       seed=options.seed)
+
+    def _generate(self, prompt: Prompt, words: int, log: list[dict[str, Any]], decoding: Any = None) -> str:
         result = self.model.generate(
-            prompt.as_messages(), max_new_tokens=int(words * TOKENS_PER_WORD) + 40, options=self.decoding
+            prompt.as_messages(), max_new_tokens=int(words * TOKENS_PER_WORD) + 40, options=decoding
         )
         log.append({"task": prompt.task, "prompt_tokens": result.prompt_tokens,
                     "new_tokens": result.new_tokens, "seconds": round(result.seconds, 3)})
@@ -146,18 +158,19 @@ class AbstractiveWriter:
             for c in evidence.conflicts[:3]
         ]
         log: list[dict[str, Any]] = []
+        decoding = self._decoding(options)
         slices = self._slices(items)
         if len(slices) > 1:  # map: condense each slice, then brief the condensed parts
             fused = []
             for k, part in enumerate(slices, start=1):
                 prompt = prompting.render("fusion", evidence=part, title=title, part=k, parts=len(slices),
                                           words=max(40, 2 * words // len(slices)))
-                fused.append(self._generate(prompt, 2 * words // len(slices) + 40, log))
+                fused.append(self._generate(prompt, 2 * words // len(slices) + 40, log, decoding))
             items = [EvidenceItem(n=i + 1, text=t, support=0) for i, t in enumerate(fused) if t]
         sentences = max(3, round(words / 24))
         prompt = prompting.render("brief", evidence=items, title=title, words=words,
                                   sentences=sentences, disagreements=disagreements)
-        text = self._generate(prompt, words, log)
+        text = self._generate(prompt, words, log, decoding)
         written = tuple(segment.split(text))
         return Draft(
             sentences=written,
@@ -170,6 +183,9 @@ class AbstractiveWriter:
                 "evidence_items": len(pool),
                 "claim_groups": len(evidence.groups),
                 "generations": log,
+                "decoding": {"sample": options.sample, "temperature": options.temperature,
+                             "top_p": options.top_p, "seed": options.seed} if options.sample
+                else {"sample": False},
                 "raw": text,
             },
         )

@@ -73,6 +73,13 @@ def test_json_round_trip_of_real_briefs(seed_briefs):
         assert render.from_json(render.to_json(b)) == b
 
 
+def test_salience_parts_are_on_the_brief(seed_briefs):
+    for s in seed_briefs[0].sentences:
+        assert set(s.parts) == {"centrality", "position", "coverage"}
+        combined = 0.5 * s.parts["centrality"] + 0.2 * s.parts["position"] + 0.3 * s.parts["coverage"]
+        assert abs(combined - s.salience) < 1e-5
+
+
 def test_facts_agreed_by_three_or_more_outlets_are_listed(seed_briefs):
     main = seed_briefs[0]
     assert main.facts

@@ -17,7 +17,8 @@ def sample_brief() -> Brief:
         title="Bridge collapses",
         sentences=(
             BriefSentence(text="The bridge collapsed.", citations=(1, 2), support=support, salience=0.9,
-                          agreement=2, status="extracted"),
+                          agreement=2, status="extracted",
+                          parts={"centrality": 1.0, "position": 1.0, "coverage": 0.7}),
             BriefSentence(text="Twelve died, “officials” said.", citations=(2,), support=support[1:],
                           salience=0.5, agreement=1, status="kept"),
         ),

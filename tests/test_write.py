@@ -168,3 +168,23 @@ def test_default_model_end_to_end_on_the_seed_story():
             assert unsupported(s.text, [sp.text for sp in s.support]) == []
     assert b.metadata["writer"]["prompt"]["template"] == "brief"
     assert b.metadata["writer"]["generations"][0]["new_tokens"] > 0
+
+
+def test_greedy_by_default_and_sampling_on_request():
+    model = FakeModel("The river bridge in Springfield collapsed on Tuesday morning, killing 12 people.")
+    model.default_options = None
+    writer = AbstractiveWriter("fake", model=model)
+    assert writer._decoding(Options(model="fake")) is None  # the model's greedy defaults
+    chosen = writer._decoding(Options(model="fake", sample=True, temperature=0.5, seed=7))
+    assert (chosen.do_sample, chosen.temperature, chosen.seed) == (True, 0.5, 7)
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_sampling_with_a_seed_is_reproducible():
+    import summarize
+    from tests.conftest import TRIP
+
+    texts = [summarize.brief(TRIP[:2], model="tiny", words=40, sample=True, seed=seed).text for seed in (1, 1, 2)]
+    assert texts[0] == texts[1]
+    assert texts[0] != texts[2]
