@@ -85,18 +85,13 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
         click.echo(text, nl=False)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from summarize.bench import bench
-    except ImportError:  # pragma: no cover - the benchmark module is part of the package
-        return
+def _register_commands() -> None:
+    from summarize.bench import bench
+
     cli.add_command(bench)
-    from summarize.digest import digest_command
-
-    cli.add_command(digest_command)
 
 
-_register_optional_commands()
+_register_commands()
 
 
 def main() -> None:
