@@ -77,6 +77,10 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
         results = [pipeline.brief(list(paths), **options.to_dict())]
     else:
         results = pipeline.briefs(list(paths), **options.to_dict())
+    # What was set aside (bad files, duplicates, other languages) is said, one line each.
+    skipped = {(item["id"], item["reason"]) for b in results for item in b.metadata.get("skipped", [])}
+    for article_id, reason in sorted(skipped):
+        click.echo(f"skipped {article_id}: {reason}", err=True)
     text = render.to_json(results) + "\n" if fmt == "json" else render.briefs_to_markdown(results)
     if out:
         write_atomic(out, text)

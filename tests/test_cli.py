@@ -48,3 +48,16 @@ def test_json_to_file_and_markdown_from_stdin(tmp_path):
     result = run("brief", "-", input=text)
     assert result.exit_code == 0 and result.output.startswith("## ")
     assert "**Sources**" in result.output
+
+
+@pytest.mark.slow
+def test_a_bad_file_among_good_ones_is_skipped_with_a_warning(tmp_path):
+    import shutil
+
+    for path in TRIP[:2]:
+        shutil.copy(path, tmp_path)
+    (tmp_path / "broken.txt").write_bytes(b"\x00\x01binary")
+    result = CliRunner().invoke(cli, ["brief", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "skipped" in result.stderr and "broken.txt" in result.stderr and "binary" in result.stderr
+    assert result.stdout.startswith("## ")
