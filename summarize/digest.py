@@ -1,0 +1,448 @@
+"""The nightly digest: a day's articles in, one ranked page of cited story briefs out.
+
+ingest (files, folders, JSONL, RSS/Atom) -> clean -> store (dedup) -> assign stories
+(:class:`~summarize.cluster.StoryIndex`, ids stable across days) -> rank -> brief (cached)
+-> render ``digest.md``, ``digest.json`` (``docs/digest-schema.md``), ``digest.html``.
+
+State lives in a :class:`~summarize.store.Store`; see there why a run killed at any point
+can simply be started again. Exit codes of ``summarize digest``: 0 done, 2 bad input (or a
+store of another schema version), 3 a missing model or resource, 75 another run holds the
+store or SQLite failed temporarily (retry later).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from datetime import date as Date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from summarize import clean as clean_stage
+from summarize import feeds, loaders
+from summarize.embed import Embedder, MiniLMEmbedder
+from summarize.errors import InputError
+from summarize.options import Options
+from summarize.records import Article, Brief, Story
+from summarize.store import Store, StoreLock, sqlite_error
+
+SCHEMA_VERSION = 1
+CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
+FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
+KILL_ENV = "SUMMARIZE_DIGEST_KILL_AT"  # test hook: SIGKILL self after a stage commits
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An input left out of the digest (or changed on the way in), and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The earlier digest a continuing story last appeared in."""
+
+    date: str
+    story_id: str
+    href: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """One ranked story of a digest with its brief."""
+
+    rank: int
+    story_id: str
+    score: float
+    brief: Brief
+    article_ids: tuple[str, ...]
+    outlets: tuple[str, ...]
+    cached: bool = False
+    previous: Previous | None = None
+
+    @property
+    def title(self) -> str:
+        """The brief's title, else the title of the story's earlier brief."""
+        return self.brief.title or (self.previous.title if self.previous else "") or "Untitled story"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A day's digest. ``counts`` holds articles read/new/known/skipped and briefs cached/written."""
+
+    date: str
+    stories: tuple[DigestStory, ...]
+    skipped: tuple[Skip, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict, hash=False)
+    model: str = "extractive"
+
+
+# --- ingest --------------------------------------------------------------------------
+
+
+def _files(path: Path) -> list[Path]:
+    wanted = loaders.SUPPORTED - {""} | feeds.FEED_SUFFIXES
+    return sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in wanted and not p.name.startswith(".")
+        and p.name not in {"references.jsonl", loaders.METADATA_FILE}
+    )
+
+
+def read_inputs(inputs: Sequence[str | Path], skipped: list[Skip]) -> list[Article]:
+    """Articles of every file, folder, JSONL or feed file; unusable files go to ``skipped``."""
+    articles: list[Article] = []
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            skipped.append(Skip(str(path), f"{path}: no such file or folder"))
+            continue
+        for file in _files(path) if path.is_dir() else [path]:
+            found: list[dict[str, str]] = []
+            try:
+                if feeds.looks_like_feed(file):
+                    articles.extend(feeds.read_feed(file, found))
+                else:
+                    articles.extend(loaders.read([file], found))
+            except InputError as exc:
+                found.append({"id": str(file), "reason": str(exc)})
+            skipped.extend(Skip(s["id"], s["reason"]) for s in found)
+    return articles
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def _dated(article: Article, day: Date, skipped: list[Skip]) -> Article:
+    """Undated articles get the digest day; a date after the digest day is kept but noted."""
+    match = _ISO_DAY.match(article.published)
+    if not match:
+        why = "no publication date" if not article.published else f"unreadable date {article.published!r}"
+        skipped.append(Skip(article.id, f"{why}; dated to the digest day {day} (kept)"))
+        return replace(article, published=day.isoformat())
+    try:
+        published = Date(*map(int, match.groups()))
+    except ValueError:
+        skipped.append(Skip(article.id, f"impossible date {article.published!r}; dated to {day} (kept)"))
+        return replace(article, published=day.isoformat())
+    if (published - day).days > FUTURE_TOLERANCE_DAYS:
+        skipped.append(Skip(article.id, f"published date {article.published} is after the digest day "
+                                        f"{day} (wrong clock or feed?); kept as given"))
+    return article
+
+
+def prepare(raw: Sequence[Article], day: Date, skipped: list[Skip]) -> list[tuple[Article, str]]:
+    """Cleaned, dated articles with their content hash; those left without text are skipped."""
+    out = []
+    for article in raw:
+        cleaned = clean_stage.clean(article)
+        if not cleaned.text.strip():
+            skipped.append(Skip(article.id, "no article text left after removing page furniture"))
+            continue
+        out.append((_dated(cleaned, day, skipped), content_hash(cleaned.text)))
+    return out
+
+
+# --- stories, ranking, briefs ----------------------------------------------------------
+
+
+def _key(article: Article) -> tuple[bool, str, str]:
+    return (not article.published, article.published, article.id)
+
+
+def _day_of(published: str) -> Date | None:
+    match = _ISO_DAY.match(published)
+    return Date(*map(int, match.groups())) if match else None
+
+
+def score(story: Story, day: Date) -> float:
+    """Rank of a story: distinct outlets count most, then recency, then size.
+
+    ``2 * outlets + 1 / (1 + age in days of the newest article) + 0.5 * log2(1 + articles)``;
+    unknown outlets count by article id, so they are never merged into one.
+    """
+    import math
+
+    newest = max((d for a in story.articles if (d := _day_of(a.published))), default=day)
+    age = max(0, (day - newest).days)
+    return round(2 * len(story.outlets) + 1 / (1 + age) + 0.5 * math.log2(1 + len(story.articles)), 4)
+
+
+def brief_key(story: Story, hashes: dict[str, str], opts: Options, embedder_name: str) -> str:
+    """What a brief is made from: member ids and content hashes, options, model, embedder."""
+    payload = {
+        "cache": CACHE_VERSION, "story": story.id, "options": opts.to_dict(), "model": opts.model,
+        "embedder": embedder_name, "articles": sorted((a.id, hashes[a.id]) for a in story.articles),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _hook(stage: str) -> None:
+    if os.environ.get(KILL_ENV) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run(
+    inputs: Sequence[str | Path],
+    *,
+    date: str,
+    out_dir: str | Path,
+    store: str | Path,
+    options: Options | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> Digest:
+    """Run the digest of ``date`` and write ``digest.md``/``.json``/``.html`` into ``out_dir``.
+
+    Raises:
+        InputError: a bad date, no readable article at all, a store of another schema.
+        StoreBusyError: another run holds the store (exit code 75).
+    """
+    try:
+        day = Date.fromisoformat(date)
+    except ValueError:
+        raise InputError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
+    opts = options or Options()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tell = progress or (lambda stage, done, total: None)
+    with StoreLock(Path(store)), Store(store) as db:
+        try:
+            return _run(db, inputs, day, out, opts, embedder, tell)
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(db.path, exc) from None
+
+
+def _default(embedder: Embedder | None) -> Embedder:
+    if embedder is None:
+        from summarize.embed import default_embedder
+
+        return default_embedder()
+    return embedder
+
+
+def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skip]):
+    """Read, clean and store the inputs (committed before anything else happens)."""
+    raw = read_inputs(inputs, skipped)
+    if not raw and not db.articles_of_day(day.isoformat()):
+        reasons = "; ".join(s.reason for s in skipped) or "no inputs"
+        raise InputError(f"no readable article for {day}: {reasons}")
+    added = db.add_articles(prepare(raw, day, skipped), day.isoformat())
+    for given, stored, first in added.known:
+        if first != day.isoformat():
+            skipped.append(Skip(given, f"already in the store as {stored} (from {first})"))
+    return raw, added
+
+
+def _assign(db: Store, embedder: Embedder | None, skipped: list[Skip]) -> Embedder | None:
+    """Put every stored article without a story (this run's, or a killed run's) in one."""
+    from summarize.cluster import StoryIndex
+
+    pending = db.pending()
+    if not pending:
+        return embedder
+    embedder = _default(embedder)
+    index = db.load_index() or StoryIndex()
+    result = index.assign(pending, embedder=embedder)
+    db.save_assignments(index, result.assignments, [s.article_id for s in result.skipped])
+    skipped.extend(Skip(s.article_id, f"not placed in a story: {s.reason}") for s in result.skipped)
+    return embedder
+
+
+def _day_stories(db: Store, day: Date, skipped: list[Skip]) -> tuple[list[tuple[float, Story]], dict[str, str]]:
+    """The day's stories, ranked, and the content hash of each of their articles."""
+    noted = {s.id for s in skipped}
+    groups: dict[str, list[Article]] = {}
+    hashes: dict[str, str] = {}
+    for article, digest_hash, sid in db.articles_of_day(day.isoformat()):
+        hashes[article.id] = digest_hash
+        if sid:
+            groups.setdefault(sid, []).append(article)
+        elif sid == "" and article.id not in noted:
+            skipped.append(Skip(article.id, "not placed in any story (language or no text); kept in the store"))
+    # Voices (syndication) are only worked out for stories that need a new brief.
+    found = [Story(id=sid, articles=tuple(sorted(m, key=_key))) for sid, m in groups.items()]
+    return sorted(((score(s, day), s) for s in found), key=lambda p: (-p[0], p[1].id)), hashes
+
+
+def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Options,
+         embedder: Embedder | None, tell: Progress) -> Digest:
+    from summarize import pipeline, syndication
+
+    skipped: list[Skip] = []
+    tell("read", 0, len(inputs))
+    raw, added = _ingest(db, inputs, day, skipped)
+    _hook("articles")
+    tell("cluster", 0, 1)
+    embedder = _assign(db, embedder, skipped)
+    _hook("stories")
+    ranked, hashes = _day_stories(db, day, skipped)
+
+    embedder_name = getattr(embedder, "name", type(embedder).__name__) if embedder else MiniLMEmbedder.name
+    results: list[DigestStory] = []
+    keys: list[tuple[str, str]] = []
+    for rank, (value, story) in enumerate(ranked, start=1):
+        tell("brief", rank - 1, len(ranked))
+        key = brief_key(story, hashes, opts, embedder_name)
+        cached = db.get_brief(key)
+        if cached is not None:
+            made = Brief.from_dict(cached)
+        else:
+            embedder = _default(embedder)
+            story = replace(story, voices=syndication.voices(story.articles))
+            made = pipeline.brief_story(story, opts, embedder=embedder)
+            db.put_brief(key, story.id, day.isoformat(), made.to_dict())
+            _hook("brief")
+        previous = None
+        if past := db.previous(story.id, day.isoformat()):
+            href = os.path.relpath(Path(past.out_dir) / "digest.html", out.resolve()) + f"#{past.story_id}"
+            earlier = db.get_brief(past.brief_key) or {}
+            previous = Previous(past.day, past.story_id, href, earlier.get("title", ""))
+        results.append(DigestStory(rank, story.id, value, made, tuple(a.id for a in story.articles),
+                                   story.outlets, cached is not None, previous))
+        keys.append((story.id, key))
+    tell("brief", len(ranked), len(ranked))
+
+    cached_count = sum(s.cached for s in results)
+    counts = {"read": len(raw), "new": len(added.new), "known": len(added.known),
+              "skipped": len(skipped), "stories": len(results),
+              "briefs_cached": cached_count, "briefs_written": len(results) - cached_count}
+    result = Digest(day.isoformat(), tuple(results), tuple(skipped), counts, opts.model)
+    write_outputs(result, out)
+    db.finish_run(day.isoformat(), str(out.resolve()), keys)
+    _log(out / "digest.log", result)
+    return result
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def to_dict(digest: Digest) -> dict[str, Any]:
+    """The JSON form of a digest (``docs/digest-schema.md``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "date": digest.date,
+        "model": digest.model,
+        "counts": dict(digest.counts),
+        "stories": [
+            {"rank": s.rank, "story_id": s.story_id, "score": s.score, "title": s.title,
+             "outlets": list(s.outlets), "articles": list(s.article_ids), "cached": s.cached,
+             "previous": None if s.previous is None else
+             {"date": s.previous.date, "story_id": s.previous.story_id, "href": s.previous.href,
+              "title": s.previous.title},
+             "brief": s.brief.to_dict()}
+            for s in digest.stories
+        ],
+        "skipped": [{"id": s.id, "reason": s.reason} for s in digest.skipped],
+    }
+
+
+def to_markdown(digest: Digest) -> str:
+    from summarize import render
+
+    lines = [f"# News digest, {digest.date}", "",
+             f"{len(digest.stories)} stories from {digest.counts.get('read', 0)} articles read.", ""]
+    for s in digest.stories:
+        body = render.to_markdown(s.brief).split("\n", 1)[1]
+        lines.append(f"## {s.rank}. {s.title}")
+        if s.previous:
+            lines += ["", f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
+                          f"[earlier brief]({s.previous.href})).*"]
+        lines.append(body)
+    if digest.skipped:
+        lines += ["## Skipped or changed inputs", ""] + [f"- `{s.id}`: {s.reason}" for s in digest.skipped]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_html(digest: Digest) -> str:
+    """A static page rendered from ``summarize/templates/digest.html.j2`` (autoescaped)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("digest.html.j2").render(digest=digest, urls={
+        s.story_id: {src.n: src.url for src in s.brief.sources} for s in digest.stories})
+
+
+def write_outputs(digest: Digest, out: Path) -> None:
+    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename."""
+    from summarize.cli import write_atomic
+
+    write_atomic(out / "digest.md", to_markdown(digest))
+    write_atomic(out / "digest.json", json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n")
+    write_atomic(out / "digest.html", to_html(digest))
+
+
+def _log(path: Path, digest: Digest) -> None:
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
+    lines = [f"{stamp} digest {digest.date} done: {counts}"]
+    lines += [f"{stamp} skipped {s.id}: {s.reason}" for s in digest.skipped]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def _default_store() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "summarize" / "digest.sqlite"
+
+
+@click.command("digest")
+@click.option("--input", "inputs", multiple=True, required=True,
+              help="File, folder, .jsonl or RSS/Atom feed file (repeatable).")
+@click.option("--date", "day", required=True, help="Digest day, YYYY-MM-DD.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for digest.md, digest.json, digest.html and digest.log.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite state file [$XDG_STATE_HOME/summarize/digest.sqlite].")
+@click.option("--model", default=None, help="extractive | default | fast | a model id or folder.")
+@click.option("--words", type=int, default=None, help="Target length of each brief in words [120].")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary (for cron).")
+def digest_command(inputs, day, out_dir, store, model, words, quiet) -> None:
+    """Brief the day's stories into OUT/digest.{md,json,html}.
+
+    Exit codes: 0 done, 2 bad input, 3 missing model or resource, 75 another run holds
+    the store (try again later).
+    """
+    options = Options.build(model=model, words=words)
+    store = store or _default_store()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    if quiet:
+        result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options)
+    else:
+        from rich.console import Console
+        from rich.progress import Progress as Bar
+
+        with Bar(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("digest", total=None)
+
+            def tell(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total or None)
+
+            result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, progress=tell)
+    if not quiet:
+        c = result.counts
+        click.echo(f"{result.date}: {c['stories']} stories ({c['briefs_written']} written, "
+                   f"{c['briefs_cached']} cached) from {c['new']} new articles, {c['skipped']} notes "
+                   f"in {out_dir}/digest.log", err=True)

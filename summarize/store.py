@@ -1,0 +1,296 @@
+"""The digest's state in one SQLite file: articles, the story index, briefs, past digests.
+
+Written for a nightly job that may be killed at any moment. Each step commits in its own
+transaction, in this order, and every step is idempotent, so a rerun picks up where the
+killed run stopped:
+
+1. ``add_articles``: new articles (deduplicated by URL and by content hash) with the day
+   they arrived and no story yet.
+2. ``save_assignments``: the story of each pending article together with the updated
+   :class:`~summarize.cluster.StoryIndex` (one transaction, so they never disagree).
+3. ``put_brief``: one cached brief per story, keyed by what it was made from.
+4. ``finish_run``: the day's story list, for continuity links from later days.
+
+The file uses WAL journaling (readers never block the writer) and carries its schema
+version in ``schema_version``; a file of another version is refused with a message that
+says what to do, never silently altered. :class:`StoreLock` keeps two runs apart.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from summarize.cluster import StoryIndex
+from summarize.errors import InputError, OutputError, StoreBusyError, SummarizeError
+from summarize.records import Article
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    content_hash TEXT NOT NULL UNIQUE,
+    day TEXT NOT NULL,
+    story_id TEXT,
+    data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX articles_url ON articles(url) WHERE url IS NOT NULL;
+CREATE INDEX articles_day ON articles(day);
+CREATE INDEX articles_pending ON articles(story_id) WHERE story_id IS NULL;
+CREATE TABLE story_index (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL, arrays BLOB NOT NULL);
+CREATE TABLE briefs (key TEXT PRIMARY KEY, story_id TEXT NOT NULL, day TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE digest_stories (
+    day TEXT NOT NULL, story_id TEXT NOT NULL, rank INTEGER NOT NULL, brief_key TEXT NOT NULL,
+    out_dir TEXT NOT NULL, PRIMARY KEY (day, story_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Added:
+    """Outcome of :meth:`Store.add_articles`.
+
+    Attributes:
+        new: Ids of the articles stored by this call.
+        known: Input id -> stored id of articles the store already held (same URL or text),
+            with the day they were first stored.
+    """
+
+    new: tuple[str, ...]
+    known: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class PastStory:
+    """Where an earlier digest showed a story."""
+
+    day: str
+    story_id: str
+    out_dir: str
+    brief_key: str
+
+
+def _article_to_json(article: Article) -> str:
+    return json.dumps(asdict(article), ensure_ascii=False)
+
+
+def _article_from_json(text: str) -> Article:
+    data = json.loads(text)
+    data["furniture"] = tuple(data.get("furniture", ()))
+    return Article(**data)
+
+
+class StoreLock:
+    """An exclusive ``flock`` on ``<store>.lock``, held for a whole run.
+
+    Raises:
+        StoreBusyError: another process holds the lock.
+    """
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = Path(f"{store_path}.lock")
+        self._fd: int | None = None
+
+    def __enter__(self) -> StoreLock:
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot create the lock file: {exc.strerror}") from None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise StoreBusyError(f"another digest run holds {self.path}; try again when it has finished") from None
+        os.ftruncate(self._fd, 0)
+        os.write(self._fd, f"{os.getpid()}\n".encode())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class Store:
+    """The SQLite state file of the digest (see the module docstring for the write order)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise OutputError(f"{self.path}: the folder {self.path.parent} does not exist")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(self.path, exc) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_schema(self) -> None:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            with self.transaction():
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self.db.execute(statement)
+                self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            return
+        version = None
+        if "schema_version" in tables:
+            row = self.db.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+        if version != SCHEMA_VERSION:
+            found = "no schema version" if version is None else f"schema version {version}"
+            raise InputError(
+                f"{self.path}: the store has {found}, this summarize reads version {SCHEMA_VERSION}; "
+                "move the file aside to start a new store (its articles can be fed in again)"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise sqlite_error(self.path, exc) from None
+
+    # --- articles --------------------------------------------------------------------
+
+    def add_articles(self, articles: Iterable[tuple[Article, str]], day: str) -> Added:
+        """Store ``(article, content_hash)`` pairs not seen before, in one transaction.
+
+        An article is already known when its URL or its content hash is stored. A new
+        article whose id is taken by a different stored article gets ``<id>-<hash8>``.
+        """
+        new: list[str] = []
+        known: list[tuple[str, str, str]] = []
+        with self.transaction() as db:
+            for article, content_hash in articles:
+                row = db.execute(
+                    "SELECT id, day FROM articles WHERE content_hash = ? OR (url = ? AND url IS NOT NULL)",
+                    (content_hash, article.url or None),
+                ).fetchone()
+                if row:
+                    known.append((article.id, row[0], row[1]))
+                    continue
+                if db.execute("SELECT 1 FROM articles WHERE id = ?", (article.id,)).fetchone():
+                    from dataclasses import replace
+
+                    article = replace(article, id=f"{article.id}-{content_hash[:8]}")
+                db.execute(
+                    "INSERT INTO articles (id, url, content_hash, day, story_id, data) VALUES (?, ?, ?, ?, NULL, ?)",
+                    (article.id, article.url or None, content_hash, day, _article_to_json(article)),
+                )
+                new.append(article.id)
+        return Added(tuple(new), tuple(known))
+
+    def pending(self) -> list[Article]:
+        """Stored articles that have no story yet (new, or left by a killed run)."""
+        rows = self.db.execute("SELECT data FROM articles WHERE story_id IS NULL ORDER BY id")
+        return [_article_from_json(r[0]) for r in rows]
+
+    def articles_of_day(self, day: str) -> list[tuple[Article, str, str | None]]:
+        """``(article, content_hash, story_id)`` of the articles first stored on ``day``."""
+        rows = self.db.execute(
+            "SELECT data, content_hash, story_id FROM articles WHERE day = ? ORDER BY id", (day,)
+        )
+        return [(_article_from_json(d), h, s) for d, h, s in rows]
+
+    def count_articles(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    # --- the story index ---------------------------------------------------------------
+
+    def load_index(self) -> StoryIndex | None:
+        row = self.db.execute("SELECT meta, arrays FROM story_index WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        with np.load(io.BytesIO(row[1]), allow_pickle=False) as arrays:
+            data.update({k: arrays[k] for k in arrays.files})
+        return StoryIndex.from_dict(data)
+
+    def save_assignments(self, index: StoryIndex, assignments: dict[str, str],
+                         unplaceable: Sequence[str] = ()) -> None:
+        """Record each article's story and the index that placed it, atomically.
+
+        Articles the clusterer cannot place (``unplaceable``) get the story id ``""`` so
+        they are not retried every night; they stay in the store.
+        """
+        data = index.to_dict()
+        arrays = {k: v for k, v in data.items() if isinstance(v, np.ndarray)}
+        meta = {k: v for k, v in data.items() if k not in arrays}
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        with self.transaction() as db:
+            db.executemany("UPDATE articles SET story_id = ? WHERE id = ?",
+                           [(sid, aid) for aid, sid in assignments.items()])
+            db.executemany("UPDATE articles SET story_id = '' WHERE id = ?", [(a,) for a in unplaceable])
+            db.execute("INSERT OR REPLACE INTO story_index (id, meta, arrays) VALUES (1, ?, ?)",
+                       (json.dumps(meta), buffer.getvalue()))
+
+    # --- briefs and past digests -------------------------------------------------------
+
+    def get_brief(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM briefs WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_brief(self, key: str, story_id: str, day: str, data: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO briefs (key, story_id, day, data) VALUES (?, ?, ?, ?)",
+                       (key, story_id, day, json.dumps(data, ensure_ascii=False)))
+
+    def previous(self, story_id: str, day: str) -> PastStory | None:
+        """The latest digest before ``day`` that showed ``story_id``."""
+        row = self.db.execute(
+            "SELECT day, story_id, out_dir, brief_key FROM digest_stories WHERE story_id = ? AND day < ? "
+            "ORDER BY day DESC LIMIT 1", (story_id, day),
+        ).fetchone()
+        return PastStory(*row) if row else None
+
+    def finish_run(self, day: str, out_dir: str, ranked: Sequence[tuple[str, str]]) -> None:
+        """Replace ``day``'s story list with ``(story_id, brief_key)`` in rank order."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM digest_stories WHERE day = ?", (day,))
+            db.executemany(
+                "INSERT INTO digest_stories (day, story_id, rank, brief_key, out_dir) VALUES (?, ?, ?, ?, ?)",
+                [(day, sid, rank, key, out_dir) for rank, (sid, key) in enumerate(ranked, start=1)],
+            )
+
+
+def sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> SummarizeError:
+    message = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+        return StoreBusyError(f"{path}: the store is busy ({message}); try again later")
+    if "not a database" in message or "malformed" in message:
+        return InputError(f"{path}: not a summarize store ({message}); move it aside or pass another --store")
+    return StoreBusyError(f"{path}: SQLite error ({message}); try again later")

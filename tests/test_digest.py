@@ -1,0 +1,215 @@
+"""The nightly digest (summarize.digest): ingest, story continuity, cache, crash safety, HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import LATER_TRIP, ROOT, TRIP, HashingEmbedder
+
+from summarize import digest
+from summarize.errors import InputError
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Wire Feed</title>
+<item><title>Blinken meets Fidan in Ankara</title><link>https://wire.example/blinken-ankara</link>
+<guid>wire-1</guid><pubDate>Mon, 06 Nov 2023 18:00:00 GMT</pubDate>
+<description>{text}</description></item>
+</channel></rss>"""
+
+
+def _day_folder(tmp_path: Path, name: str, files: list[str]) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for f in files:
+        shutil.copy(f, folder)
+    meta = ROOT / "seeds" / "metadata.jsonl"
+    if meta.exists():
+        shutil.copy(meta, folder)
+    return folder
+
+
+def _run(inputs, day, out, store, embedder=None):
+    return digest.run([str(i) for i in inputs], date=day, out_dir=out, store=store,
+                      embedder=embedder or HashingEmbedder())
+
+
+def _stored_ids(store: Path) -> list[str]:
+    db = sqlite3.connect(store)
+    try:
+        return [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id")]
+    finally:
+        db.close()
+
+
+def test_digest_writes_markdown_json_html_and_an_unchanged_rerun_uses_the_cache(tmp_path):
+    folder = _day_folder(tmp_path, "in", TRIP)
+    store = tmp_path / "state.sqlite"
+    first = _run([folder], "2023-11-06", tmp_path / "out", store)
+    assert first.counts["new"] == 4 and first.counts["briefs_written"] == len(first.stories) >= 1
+    for name in ("digest.md", "digest.json", "digest.html", "digest.log"):
+        assert (tmp_path / "out" / name).is_file()
+    data = json.loads((tmp_path / "out" / "digest.json").read_text())
+    assert data["schema_version"] == 1 and data["date"] == "2023-11-06"
+    assert sorted(a for s in data["stories"] for a in s["articles"]) == sorted(Path(f).stem for f in TRIP)
+    assert data["stories"][0]["brief"]["sources"]
+    assert "# News digest, 2023-11-06" in (tmp_path / "out" / "digest.md").read_text()
+    assert not list((tmp_path / "out").glob(".*.tmp"))  # no temp files left behind
+
+    embedder = HashingEmbedder()
+    again = _run([folder], "2023-11-06", tmp_path / "out", store, embedder)
+    assert again.counts["briefs_written"] == 0 and again.counts["briefs_cached"] == len(first.stories)
+    assert embedder.calls == 0  # nothing re-embedded: no clustering, no briefing
+    assert [s.brief for s in again.stories] == [s.brief for s in first.stories]
+    assert all(s.cached for s in again.stories)
+
+
+def test_story_ids_are_stable_across_days_and_link_to_the_earlier_brief(tmp_path):
+    store = tmp_path / "state.sqlite"
+    day1 = _run([_day_folder(tmp_path, "d1", TRIP[:3])], "2023-11-06", tmp_path / "o1", store)
+    (story1,) = day1.stories
+    day2 = _run([_day_folder(tmp_path, "d2", TRIP[3:] + TRIP[:1])], "2023-11-07", tmp_path / "o2", store)
+    assert day2.counts["new"] == 1  # the repeated article is recognised
+    assert any("already in the store" in s.reason for s in day2.skipped)
+    (story2,) = day2.stories
+    assert story2.story_id == story1.story_id
+    assert story2.article_ids == (Path(TRIP[3]).stem,)
+    assert story2.previous is not None and story2.previous.date == "2023-11-06"
+    assert story2.previous.title == story1.brief.title
+    assert story2.title == (story2.brief.title or story1.brief.title)
+    assert story2.previous.href == f"../o1/digest.html#{story1.story_id}"
+    assert f'href="../o1/digest.html#{story1.story_id}"' in (tmp_path / "o2" / "digest.html").read_text()
+    day3 = _run([_day_folder(tmp_path, "d3", LATER_TRIP)], "2024-02-06", tmp_path / "o3", store)
+    assert day3.stories[0].story_id != story1.story_id and day3.stories[0].previous is None
+
+
+_CHILD = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from conftest import HashingEmbedder
+    from summarize import digest
+    digest.run([{folder!r}], date="2023-11-06", out_dir={out!r}, store={store!r}, embedder=HashingEmbedder())
+""")
+
+
+@pytest.mark.parametrize("stage", ["articles", "stories", "brief"])
+def test_a_run_killed_at_any_stage_finishes_on_rerun_without_duplicates_or_losses(tmp_path, stage):
+    folder = _day_folder(tmp_path, "in", TRIP + LATER_TRIP)
+    store, out = tmp_path / "state.sqlite", tmp_path / "out"
+    code = _CHILD.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store))
+    env = dict(os.environ, **{digest.KILL_ENV: stage})
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert not (out / "digest.json").exists()
+    expected = sorted(Path(f).stem for f in TRIP + LATER_TRIP)
+    assert _stored_ids(store) == expected  # articles were committed before the kill
+
+    result = _run([folder], "2023-11-06", out, store)
+    assert _stored_ids(store) == expected
+    shown = [a for s in json.loads((out / "digest.json").read_text())["stories"] for a in s["articles"]]
+    assert sorted(shown) == expected  # every article in exactly one story, none twice
+    assert result.counts["briefs_written"] == len(result.stories) - (1 if stage == "brief" else 0)
+
+
+def test_bad_inputs_are_logged_and_the_rest_of_the_day_is_processed(tmp_path):
+    folder = _day_folder(tmp_path, "in", TRIP[:2])
+    (folder / "broken.xml").write_text("this is not { xml")
+    (folder / "empty.html").write_text("<html><body><nav>Home</nav></body></html>")
+    text = Path(TRIP[2]).read_text().split("\n", 2)[-1]
+    (folder / "wire.rss").write_text(FEED.format(text=text.replace("&", "&amp;").replace("<", "&lt;")))
+    (folder / "extra.jsonl").write_text(
+        json.dumps({"id": "undated", "title": "Undated report",
+                    "text": Path(TRIP[3]).read_text().split("\n", 2)[-1]}) + "\n"
+        + json.dumps({"id": "future", "title": "From the future", "published": "2031-01-01",
+                      "text": "Officials in Ankara said talks with Blinken would continue next year. "
+                              "The foreign minister said more aid was needed in Gaza."}) + "\n")
+    result = _run([folder], "2023-11-06", tmp_path / "out", tmp_path / "state.sqlite")
+    reasons = {s.id: s.reason for s in result.skipped}
+    assert "not a readable RSS/Atom feed" in reasons[str(folder / "broken.xml")]
+    assert "no article text found in this HTML page" in reasons[str(folder / "empty.html")]
+    assert "no publication date; dated to the digest day 2023-11-06" in reasons["undated"]
+    assert "is after the digest day" in reasons["future"]
+    assert result.counts["new"] == 5  # two .txt, the feed entry, both JSONL articles
+    log = (tmp_path / "out" / "digest.log").read_text()
+    assert "broken.xml" in log and "empty.html" in log
+    html = (tmp_path / "out" / "digest.html").read_text()
+    assert '<a class="cite" href="https://wire.example/blinken-ankara">' in html
+
+
+def test_no_readable_article_at_all_is_an_input_error(tmp_path):
+    (tmp_path / "bad.rss").write_text("nope")
+    with pytest.raises(InputError, match="no readable article for 2023-11-06") as info:
+        _run([tmp_path / "bad.rss"], "2023-11-06", tmp_path / "out", tmp_path / "s.sqlite")
+    assert info.value.exit_code == 2
+
+
+def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "summarize.cli", "digest", *args],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, **kw)
+
+
+def test_second_run_exits_75_with_one_line_while_the_store_is_locked(tmp_path):
+    store = tmp_path / "state.sqlite"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from summarize.store import StoreLock\n"
+         f"with StoreLock({str(store)!r}):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = _cli("--input", TRIP[0], "--date", "2023-11-06", "--out", str(tmp_path / "out"),
+                    "--store", str(store), "--quiet")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 75
+    assert proc.stderr.strip().count("\n") == 0
+    assert proc.stderr.startswith("error: another digest run holds")
+
+
+def test_cli_bad_date_and_old_store_exit_2(tmp_path):
+    proc = _cli("--input", TRIP[0], "--date", "06/11/2023", "--out", str(tmp_path / "o"),
+                "--store", str(tmp_path / "s.sqlite"), "--quiet")
+    assert proc.returncode == 2 and "use YYYY-MM-DD" in proc.stderr
+    old = tmp_path / "old.sqlite"
+    db = sqlite3.connect(old)
+    db.executescript("CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (0);")
+    db.close()
+    proc = _cli("--input", TRIP[0], "--date", "2023-11-06", "--out", str(tmp_path / "o"),
+                "--store", str(old), "--quiet")
+    assert proc.returncode == 2 and "schema version 0" in proc.stderr
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)")
+def test_digest_page_renders_in_a_browser(tmp_path):
+    store = tmp_path / "s.sqlite"
+    _run([_day_folder(tmp_path, "d1", TRIP[:3])], "2023-11-06", tmp_path / "o1", store)
+    folder = _day_folder(tmp_path, "d2", TRIP[3:] + LATER_TRIP)
+    text = Path(TRIP[2]).read_text().split("\n", 2)[-1].replace("&", "&amp;").replace("<", "&lt;")
+    (folder / "wire.rss").write_text(FEED.format(text=text.replace("Blinken", "Antony Blinken")))
+    result = _run([folder], "2023-11-07", tmp_path / "o2", store)
+    assert len(result.stories) == 2
+    page = tmp_path / "o2" / "digest.html"
+    dom = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    titles = [html.unescape(re.sub(r"\s+", " ", t)).strip()
+              for t in re.findall(r'<h2 class="story-title">(.*?)</h2>', dom, re.DOTALL)]
+    assert titles == [f"{s.rank}. {s.title}" for s in result.stories]
+    assert "<title>News digest, 2023-11-07</title>" in dom
+    assert re.search(r'<a class="cite" href="https://wire.example/blinken-ankara">\[\d+\]</a>', dom)
+    assert "Continues the story of 2023-11-06" in dom

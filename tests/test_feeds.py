@@ -1,0 +1,69 @@
+"""RSS/Atom feed files -> articles (summarize.feeds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarize import feeds
+from summarize.errors import InputError
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Example News</title>
+<item><title>Storm hits &amp; floods coast</title><link>https://example.com/storm</link>
+<guid>storm-1</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;A storm hit the coast on Monday.&lt;/p&gt;&lt;p&gt;Thousands lost power.&lt;/p&gt;</description></item>
+<item><title>Empty entry</title><link>https://example.com/empty</link><description></description></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Daily</title>
+<entry><id>tag:atom,2026:1</id><title>Council votes</title><link href="https://atom.example/1"/>
+<updated>2026-11-22T08:30:00Z</updated><summary>Short summary.</summary>
+<content type="html">&lt;p&gt;The council voted 7 to 2 on Sunday.&lt;/p&gt;&lt;script&gt;track()&lt;/script&gt;</content></entry>
+</feed>"""
+
+
+def test_rss_entries_become_articles_and_empty_entries_are_reported():
+    skipped: list[dict[str, str]] = []
+    articles = feeds.parse_feed(RSS, "news.rss", skipped)
+    assert len(articles) == 1
+    a = articles[0]
+    assert (a.title, a.url, a.outlet) == ("Storm hits & floods coast", "https://example.com/storm", "Example News")
+    assert a.published == "2026-11-23T10:00:00+00:00"
+    assert a.text == "A storm hit the coast on Monday.\nThousands lost power."
+    assert skipped == [{"id": "https://example.com/empty", "reason": "news.rss entry 2: the feed entry has no text"}]
+
+
+def test_atom_prefers_full_content_and_drops_scripts():
+    (a,) = feeds.parse_feed(ATOM, "atom.xml")
+    assert a.text == "The council voted 7 to 2 on Sunday."
+    assert (a.url, a.published, a.outlet) == ("https://atom.example/1", "2026-11-22T08:30:00+00:00", "Atom Daily")
+
+
+def test_ids_are_stable_and_come_from_the_entry_id():
+    assert feeds.parse_feed(RSS, "a")[0].id == feeds.parse_feed(RSS, "b")[0].id
+
+
+@pytest.mark.parametrize("data", [b"this is { not xml", b"<html><body><p>a page</p></body></html>"])
+def test_a_file_that_is_not_a_feed_is_an_input_error(data, tmp_path):
+    path = tmp_path / "bad.xml"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="bad.xml: not a"):
+        feeds.read_feed(path)
+
+
+def test_empty_feed_file_is_an_input_error(tmp_path):
+    path = tmp_path / "empty.rss"
+    path.write_bytes(b"  \n")
+    with pytest.raises(InputError, match="empty"):
+        feeds.read_feed(path)
+
+
+def test_feed_files_are_recognised_by_suffix_or_root_element(tmp_path):
+    sniffed = tmp_path / "feed.txt"
+    sniffed.write_bytes(ATOM)
+    plain = tmp_path / "story.txt"
+    plain.write_text("Just an article.\n")
+    assert feeds.looks_like_feed(sniffed)
+    assert not feeds.looks_like_feed(plain)
+    assert feeds.looks_like_feed(tmp_path / "x.rss")
