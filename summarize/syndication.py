@@ -17,6 +17,7 @@ processed in id order, and confirmation uses exact set overlaps, not estimates.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,25 @@ def shingles(text: str, size: int = 5) -> frozenset[str]:
     return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
 
 
+@lru_cache(maxsize=8)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """LSH bands and rows for ``threshold``: datasketch tunes them by numerical integration
+    on every ``MinHashLSH(threshold=...)``, which cost most of a small story's time."""
+    from datasketch import MinHashLSH
+
+    tuned = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return tuned.b, tuned.r
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int):
+    """The seeded MinHash permutations, drawn once instead of once per article."""
+    from datasketch import MinHash
+
+    template = MinHash(num_perm=num_perm, seed=seed)
+    return template.permutations, template.scheme
+
+
 def _find(parent: dict[str, str], x: str) -> str:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -87,10 +107,11 @@ def copy_pairs(
         raise ValueError("article ids must be unique to detect copies")
     sets = {a.id: shingles(a.text, opts.shingle_size) for a in ordered}
     usable = [i for i in ids if len(sets[i]) >= opts.min_shingles]
-    lsh = MinHashLSH(threshold=opts.lsh_threshold, num_perm=opts.num_perm)
+    lsh = MinHashLSH(num_perm=opts.num_perm, params=_bands(opts.lsh_threshold, opts.num_perm))
+    permutations, scheme = _permutations(opts.num_perm, opts.seed)
     signatures = {}
     for article_id in usable:
-        sig = MinHash(num_perm=opts.num_perm, seed=opts.seed)
+        sig = MinHash(num_perm=opts.num_perm, seed=opts.seed, permutations=permutations, scheme=scheme)
         sig.update_batch([s.encode("utf-8") for s in sorted(sets[article_id])])
         signatures[article_id] = sig
         lsh.insert(article_id, sig)
