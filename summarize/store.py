@@ -12,13 +12,17 @@ killed run stopped:
 4. ``finish_run``: the day's story list, for continuity links from later days.
 
 The file uses WAL journaling (readers never block the writer) and carries its schema
-version in ``schema_version``; a file of another version is refused with a message that
-says what to do, never silently altered. :class:`StoreLock` keeps two runs apart.
+version in ``schema_version``. A file of an older version is upgraded in place by the
+migrations in :data:`MIGRATIONS`, after a copy of it is saved beside it
+(``<store>.v<N>.bak``), all in one transaction, so a failed or killed upgrade leaves the old
+file as it was. A file of a newer version (written by a newer summarize) is refused with a
+message that says what to do. :class:`StoreLock` keeps two runs apart.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -35,7 +39,7 @@ from summarize.cluster import StoryIndex
 from summarize.errors import InputError, OutputError, StoreBusyError, SummarizeError
 from summarize.records import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -57,6 +61,22 @@ CREATE TABLE digest_stories (
     out_dir TEXT NOT NULL, PRIMARY KEY (day, story_id)
 );
 """
+# Version 2: sentence embeddings cached by content (a story that grows is not re-embedded,
+# and "what is new" compares against earlier articles without embedding them again), and
+# the "what is new" of continuing stories cached like briefs.
+_SCHEMA_V2 = """
+CREATE INDEX articles_story ON articles(story_id);
+CREATE TABLE embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE updates (key TEXT PRIMARY KEY, story_id TEXT NOT NULL, day TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    return [s for s in script.split(";") if s.strip()]
+
+
+# MIGRATIONS[n] upgrades a version-n file to version n + 1 inside the caller's transaction.
+MIGRATIONS: dict[int, list[str]] = {1: _statements(_SCHEMA_V2)}
 
 
 @dataclass(frozen=True)
@@ -131,15 +151,25 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.migrated_from: int | None = None  # schema version upgraded by this open, if any
+        self.backup: Path | None = None  # the copy saved before that upgrade
         if not self.path.parent.is_dir():
             raise OutputError(f"{self.path}: the folder {self.path.parent} does not exist")
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._check_schema()
         except sqlite3.DatabaseError as exc:
             raise sqlite_error(self.path, exc) from None
+        try:
+            # The schema is checked first: a file that is refused is left byte for byte as it was.
+            self._check_schema()
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise sqlite_error(self.path, exc) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -154,7 +184,7 @@ class Store:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
             with self.transaction():
-                for statement in filter(str.strip, _SCHEMA.split(";")):
+                for statement in _statements(_SCHEMA) + _statements(_SCHEMA_V2):
                     self.db.execute(statement)
                 self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             return
@@ -162,12 +192,40 @@ class Store:
         if "schema_version" in tables:
             row = self.db.execute("SELECT max(version) FROM schema_version").fetchone()
             version = row[0] if row else None
-        if version != SCHEMA_VERSION:
+        if version == SCHEMA_VERSION:
+            return
+        if version is None or version > SCHEMA_VERSION or version not in MIGRATIONS:
             found = "no schema version" if version is None else f"schema version {version}"
-            raise InputError(
-                f"{self.path}: the store has {found}, this summarize reads version {SCHEMA_VERSION}; "
-                "move the file aside to start a new store (its articles can be fed in again)"
-            )
+            hint = ("it was written by a newer summarize: upgrade summarize, or pass another --store"
+                    if version is not None and version > SCHEMA_VERSION else
+                    "move the file aside to start a new store (its articles can be fed in again)")
+            raise InputError(f"{self.path}: the store has {found}, this summarize reads version "
+                             f"{SCHEMA_VERSION}; {hint}")
+        backup = self._back_up(version)
+        start = version
+        try:
+            with self.transaction() as db:
+                while version < SCHEMA_VERSION:
+                    for statement in MIGRATIONS[version]:
+                        db.execute(statement)
+                    version += 1
+                    db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        except SummarizeError as exc:
+            raise InputError(f"{self.path}: upgrading the store from schema version {start} to {SCHEMA_VERSION} "
+                             f"failed ({exc}); the file is unchanged and a copy is in {backup}") from None
+        self.migrated_from, self.backup = start, backup
+
+    def _back_up(self, version: int) -> Path:
+        """Copy the whole file to ``<store>.v<version>.bak`` (temp file + rename) before an upgrade."""
+        target = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        temp = target.with_name(f".{target.name}.tmp")
+        copy = sqlite3.connect(temp)
+        try:
+            self.db.backup(copy)
+        finally:
+            copy.close()
+        os.replace(temp, target)
+        return target
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -228,6 +286,34 @@ class Store:
     def count_articles(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def story_articles(self, story_id: str, before: str) -> list[Article]:
+        """The articles of ``story_id`` first stored before the day ``before``."""
+        rows = self.db.execute(
+            "SELECT data FROM articles WHERE story_id = ? AND day < ? ORDER BY day, id", (story_id, before)
+        )
+        return [_article_from_json(r[0]) for r in rows]
+
+    # --- cached embeddings -------------------------------------------------------------
+
+    @staticmethod
+    def vector_key(embedder_name: str, text: str) -> str:
+        return hashlib.sha1(f"{embedder_name}\0{text}".encode()).hexdigest()
+
+    def get_vectors(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of ``keys`` (those not stored are missing from the result)."""
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_vectors(self, pairs: Iterable[tuple[str, np.ndarray]]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
+                           [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in pairs])
+
     # --- the story index ---------------------------------------------------------------
 
     def load_index(self) -> StoryIndex | None:
@@ -269,6 +355,15 @@ class Store:
             db.execute("INSERT OR REPLACE INTO briefs (key, story_id, day, data) VALUES (?, ?, ?, ?)",
                        (key, story_id, day, json.dumps(data, ensure_ascii=False)))
 
+    def get_update(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT data FROM updates WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_update(self, key: str, story_id: str, day: str, data: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO updates (key, story_id, day, data) VALUES (?, ?, ?, ?)",
+                       (key, story_id, day, json.dumps(data, ensure_ascii=False)))
+
     def previous(self, story_id: str, day: str) -> PastStory | None:
         """The latest digest before ``day`` that showed ``story_id``."""
         row = self.db.execute(
@@ -285,6 +380,40 @@ class Store:
                 "INSERT INTO digest_stories (day, story_id, rank, brief_key, out_dir) VALUES (?, ?, ?, ?, ?)",
                 [(day, sid, rank, key, out_dir) for rank, (sid, key) in enumerate(ranked, start=1)],
             )
+
+
+class CachedEmbedder:
+    """An embedder whose vectors are kept in the store, keyed by embedder name and text.
+
+    Only texts never embedded before reach the wrapped embedder (which is then loaded, not
+    before). ``name`` is the wrapped embedder's, so brief keys do not change.
+    """
+
+    def __init__(self, embedder: Any, store: Store) -> None:
+        self.inner = embedder
+        self.store = store
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def name(self) -> str:
+        return getattr(self.inner, "name", type(self.inner).__name__)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        keys = [Store.vector_key(self.name, t) for t in texts]
+        found = self.store.get_vectors(keys)
+        todo = list(dict.fromkeys(k for k in keys if k not in found))
+        if todo:
+            first = {k: t for t, k in zip(texts, keys)}
+            fresh = np.asarray(self.inner.encode([first[k] for k in todo]), dtype=np.float32)
+            self.store.put_vectors(zip(todo, fresh))
+            found.update(zip(todo, fresh))
+        self.misses += len(todo)
+        self.hits += len(texts) - len(todo)
+        if not texts:
+            return np.asarray(self.inner.encode([]), dtype=np.float32)
+        return np.stack([found[k] for k in keys])
 
 
 def sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> SummarizeError:

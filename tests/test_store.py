@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,13 @@ from conftest import HashingEmbedder, make_article
 
 from summarize.cluster import StoryIndex
 from summarize.errors import InputError
-from summarize.store import SCHEMA_VERSION, Store, StoreBusyError, StoreLock
+from summarize.store import (
+    SCHEMA_VERSION,
+    CachedEmbedder,
+    Store,
+    StoreBusyError,
+    StoreLock,
+)
 
 
 def test_new_store_uses_wal_and_records_its_schema_version(tmp_path):
@@ -51,14 +58,80 @@ def test_assignments_and_index_are_saved_together_and_reload(tmp_path):
     assert (loaded.lexical != index.lexical).nnz == 0
 
 
-def test_store_of_another_schema_version_is_refused_with_a_clear_message(tmp_path):
+def test_store_of_an_unknown_or_newer_schema_version_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
     db.executescript("CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (0);"
                      "CREATE TABLE articles (id TEXT);")
     db.close()
-    with pytest.raises(InputError, match="schema version 0, this summarize reads version 1; move the file aside"):
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="schema version 0, this summarize reads version 2; move the file aside"):
         Store(path)
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.bak"))
+    newer = tmp_path / "newer.sqlite"
+    db = sqlite3.connect(newer)
+    db.executescript("CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (9);")
+    db.close()
+    with pytest.raises(InputError, match="schema version 9.*written by a newer summarize: upgrade summarize"):
+        Store(newer)
+
+
+def _version_1_store(path: Path) -> None:
+    """A store as summarize wrote it before schema version 2 (the v1 tables, one article)."""
+    from summarize import store as store_module
+
+    db = sqlite3.connect(path)
+    db.executescript(store_module._SCHEMA + "INSERT INTO schema_version VALUES (1);")
+    db.execute("INSERT INTO articles (id, url, content_hash, day, story_id, data) VALUES (?, ?, ?, ?, ?, ?)",
+               ("a1", "https://x.example/1", "h1", "2023-11-06", "s-1",
+                '{"id": "a1", "text": "Old text.", "title": "", "outlet": "X", "published": "2023-11-06", '
+                '"url": "https://x.example/1", "furniture": []}'))
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_store_is_upgraded_in_place_after_a_backup(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    _version_1_store(path)
+    with Store(path) as store:
+        assert store.migrated_from == 1 and store.backup == tmp_path / "v1.sqlite.v1.bak"
+        assert [a.id for a in store.story_articles("s-1", "2023-11-07")] == ["a1"]  # nothing lost
+        store.put_vectors([("k", np.ones(3, dtype=np.float32))])
+        assert store.get_vectors(["k", "missing"])["k"].tolist() == [1.0, 1.0, 1.0]
+    backup = sqlite3.connect(tmp_path / "v1.sqlite.v1.bak")
+    assert backup.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
+    assert backup.execute("SELECT id FROM articles").fetchall() == [("a1",)]
+    backup.close()
+    with Store(path) as again:  # opened again: already version 2, nothing to do
+        assert again.migrated_from is None and again.backup is None
+
+
+def test_a_failed_upgrade_leaves_the_version_1_file_as_it_was(tmp_path, monkeypatch):
+    from summarize import store as store_module
+
+    path = tmp_path / "v1.sqlite"
+    _version_1_store(path)
+    monkeypatch.setitem(store_module.MIGRATIONS, 1, store_module.MIGRATIONS[1] + ["CREATE TABLE articles (x)"])
+    with pytest.raises(InputError, match="already exists"):
+        Store(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "embeddings" not in tables and "updates" not in tables
+    db.close()
+
+
+def test_cached_embedder_embeds_each_text_once_and_only_when_needed(tmp_path):
+    inner = HashingEmbedder()
+    with Store(tmp_path / "s.sqlite") as store:
+        cached = CachedEmbedder(inner, store)
+        first = cached.encode(["alpha beta gamma", "delta epsilon", "alpha beta gamma"])
+        assert inner.calls == 1 and cached.misses == 2 and cached.hits == 1
+        again = cached.encode(["delta epsilon", "alpha beta gamma"])
+        assert inner.calls == 1 and cached.hits == 3
+        np.testing.assert_array_equal(again, first[[1, 0]])
+        np.testing.assert_array_equal(first, inner.encode(["alpha beta gamma", "delta epsilon", "alpha beta gamma"]))
+        assert cached.name == inner.name
 
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
