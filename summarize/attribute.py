@@ -51,7 +51,7 @@ def source_list(evidence: Evidence) -> tuple[Source, ...]:
     )
 
 
-def _supports(selected: Selected, numbers: dict[str, int], evidence: Evidence) -> tuple[Support, ...]:
+def supports_of(selected: Selected, numbers: dict[str, int], evidence: Evidence) -> tuple[Support, ...]:
     rep = selected.representative.sentence
     rep_vec = evidence.vector(rep.article_id, rep.index)
     out = []
@@ -76,7 +76,7 @@ def attribute(
     for text, origin in zip(draft.sentences, draft.origins):
         if origin is None:
             raise ValueError("generated sentences are aligned with attribute_generated()")
-        support = _supports(origin, numbers, evidence)
+        support = supports_of(origin, numbers, evidence)
         result.append(BriefSentence(
             text=text,
             citations=tuple(sorted({sp.n for sp in support})),

@@ -2,12 +2,12 @@
 
 ingest (files, folders, JSONL, RSS/Atom) -> clean -> store (dedup) -> assign stories
 (:class:`~summarize.cluster.StoryIndex`, ids stable across days) -> rank -> brief (cached)
--> render ``digest.md``, ``digest.json`` (``docs/digest-schema.md``), ``digest.html``.
+-> what is new in continuing stories (:mod:`summarize.update`, cached) -> render ``digest.md``, ``digest.json`` (``docs/digest-schema.md``), ``digest.html``.
 
 State lives in a :class:`~summarize.store.Store`; see there why a run killed at any point
-can simply be started again. Exit codes of ``summarize digest``: 0 done, 2 bad input (or a
-store of another schema version), 3 a missing model or resource, 75 another run holds the
-store or SQLite failed temporarily (retry later).
+can simply be started again. Exit codes of ``summarize digest``: 0 done, 2 bad input
+(or a store of a newer or unknown schema version; an older one is upgraded), 3 a missing
+model or resource, 75 another run holds the store or SQLite failed temporarily (retry later).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ import click
 
 from summarize import clean as clean_stage
 from summarize import feeds, loaders
-from summarize.embed import Embedder, MiniLMEmbedder
+from summarize.embed import Embedder
 from summarize.errors import InputError
 from summarize.options import Options
-from summarize.records import Article, Brief, Story
-from summarize.store import Store, StoreLock, sqlite_error
+from summarize.records import Article, Brief, Evidence, Story
+from summarize.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
+from summarize.update import Update
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
 KILL_ENV = "SUMMARIZE_DIGEST_KILL_AT"  # test hook: SIGKILL self after a stage commits
@@ -74,6 +75,7 @@ class DigestStory:
     outlets: tuple[str, ...]
     cached: bool = False
     previous: Previous | None = None
+    update: Update | None = None  # what is new since ``previous``
 
     @property
     def title(self) -> str:
@@ -193,6 +195,44 @@ def brief_key(story: Story, hashes: dict[str, str], opts: Options, embedder_name
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def _brief(story: Story, opts: Options, vectors: Embedder) -> tuple[Brief, Evidence]:
+    """A new brief of ``story`` and the evidence it was made from."""
+    from summarize import pipeline, syndication
+    from summarize.score import score_story
+
+    story = replace(story, voices=syndication.voices(story.articles))
+    timings: dict[str, float] = {}
+    evidence = score_story(story, vectors, timings=timings)
+    return pipeline.brief_story(story, opts, embedder=vectors, timings=timings, evidence=evidence), evidence
+
+
+def update_key(brief_key_: str, past: PastStory) -> str:
+    """What "what is new" is made from: today's brief and the earlier digest's brief."""
+    payload = {"cache": CACHE_VERSION, "brief": brief_key_, "previous": [past.day, past.brief_key]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _update(db: Store, story: Story, made: Brief, evidence: Evidence | None, past: PastStory,
+            earlier: dict[str, Any] | None, key: str, opts: Options, vectors: Embedder, day: Date) -> Update:
+    """What is new in a continuing story since its earlier digest (cached like briefs)."""
+    from summarize import update
+    from summarize.score import score_story
+
+    ukey = update_key(key, past)
+    if (data := db.get_update(ukey)) is not None:
+        return Update.from_dict(data)
+    if evidence is None:  # the brief came from the cache; its evidence is cheap to rebuild (vectors are stored)
+        from summarize import syndication
+
+        evidence = score_story(replace(story, voices=syndication.voices(story.articles)), vectors)
+    made_update = update.whats_new(
+        evidence, made, since=past.day, earlier_articles=db.story_articles(story.id, day.isoformat()),
+        earlier_brief=Brief.from_dict(earlier) if earlier else None, embedder=vectors, options=opts,
+    )
+    db.put_update(ukey, story.id, day.isoformat(), made_update.to_dict())
+    return made_update
+
+
 def _hook(stage: str) -> None:
     if os.environ.get(KILL_ENV) == stage:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -211,7 +251,7 @@ def run(
     """Run the digest of ``date`` and write ``digest.md``/``.json``/``.html`` into ``out_dir``.
 
     Raises:
-        InputError: a bad date, no readable article at all, a store of another schema.
+        InputError: a bad date, no readable article at all, a store of a newer or unknown schema, a failed upgrade.
         StoreBusyError: another run holds the store (exit code 75).
     """
     try:
@@ -229,14 +269,6 @@ def run(
             raise sqlite_error(db.path, exc) from None
 
 
-def _default(embedder: Embedder | None) -> Embedder:
-    if embedder is None:
-        from summarize.embed import default_embedder
-
-        return default_embedder()
-    return embedder
-
-
 def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skip]):
     """Read, clean and store the inputs (committed before anything else happens)."""
     raw = read_inputs(inputs, skipped)
@@ -250,19 +282,17 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
     return raw, added
 
 
-def _assign(db: Store, embedder: Embedder | None, skipped: list[Skip]) -> Embedder | None:
+def _assign(db: Store, embedder: Embedder, skipped: list[Skip]) -> None:
     """Put every stored article without a story (this run's, or a killed run's) in one."""
     from summarize.cluster import StoryIndex
 
     pending = db.pending()
     if not pending:
-        return embedder
-    embedder = _default(embedder)
+        return
     index = db.load_index() or StoryIndex()
     result = index.assign(pending, embedder=embedder)
     db.save_assignments(index, result.assignments, [s.article_id for s in result.skipped])
     skipped.extend(Skip(s.article_id, f"not placed in a story: {s.reason}") for s in result.skipped)
-    return embedder
 
 
 def _day_stories(db: Store, day: Date, skipped: list[Skip]) -> tuple[list[tuple[float, Story]], dict[str, str]]:
@@ -283,39 +313,40 @@ def _day_stories(db: Store, day: Date, skipped: list[Skip]) -> tuple[list[tuple[
 
 def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Options,
          embedder: Embedder | None, tell: Progress) -> Digest:
-    from summarize import pipeline, syndication
+    from summarize.embed import default_embedder
 
     skipped: list[Skip] = []
     tell("read", 0, len(inputs))
     raw, added = _ingest(db, inputs, day, skipped)
     _hook("articles")
     tell("cluster", 0, 1)
-    embedder = _assign(db, embedder, skipped)
+    # Vectors are kept in the store; the model loads only if some text was never embedded.
+    vectors = CachedEmbedder(embedder if embedder is not None else default_embedder(), db)
+    _assign(db, vectors, skipped)
     _hook("stories")
     ranked, hashes = _day_stories(db, day, skipped)
 
-    embedder_name = getattr(embedder, "name", type(embedder).__name__) if embedder else MiniLMEmbedder.name
     results: list[DigestStory] = []
     keys: list[tuple[str, str]] = []
     for rank, (value, story) in enumerate(ranked, start=1):
         tell("brief", rank - 1, len(ranked))
-        key = brief_key(story, hashes, opts, embedder_name)
+        key = brief_key(story, hashes, opts, vectors.name)
         cached = db.get_brief(key)
+        evidence = None
         if cached is not None:
             made = Brief.from_dict(cached)
         else:
-            embedder = _default(embedder)
-            story = replace(story, voices=syndication.voices(story.articles))
-            made = pipeline.brief_story(story, opts, embedder=embedder)
+            made, evidence = _brief(story, opts, vectors)
             db.put_brief(key, story.id, day.isoformat(), made.to_dict())
             _hook("brief")
-        previous = None
+        previous = update = None
         if past := db.previous(story.id, day.isoformat()):
             href = os.path.relpath(Path(past.out_dir) / "digest.html", out.resolve()) + f"#{past.story_id}"
-            earlier = db.get_brief(past.brief_key) or {}
-            previous = Previous(past.day, past.story_id, href, earlier.get("title", ""))
+            earlier = db.get_brief(past.brief_key)
+            previous = Previous(past.day, past.story_id, href, (earlier or {}).get("title", ""))
+            update = _update(db, story, made, evidence, past, earlier, key, opts, vectors, day)
         results.append(DigestStory(rank, story.id, value, made, tuple(a.id for a in story.articles),
-                                   story.outlets, cached is not None, previous))
+                                   story.outlets, cached is not None, previous, update))
         keys.append((story.id, key))
     tell("brief", len(ranked), len(ranked))
 
@@ -346,6 +377,7 @@ def to_dict(digest: Digest) -> dict[str, Any]:
              "previous": None if s.previous is None else
              {"date": s.previous.date, "story_id": s.previous.story_id, "href": s.previous.href,
               "title": s.previous.title},
+             "update": None if s.update is None else s.update.to_dict(),
              "brief": s.brief.to_dict()}
             for s in digest.stories
         ],
@@ -364,10 +396,25 @@ def to_markdown(digest: Digest) -> str:
         if s.previous:
             lines += ["", f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
                           f"[earlier brief]({s.previous.href})).*"]
+        if s.update is not None:
+            lines += _update_markdown(s.update)
         lines.append(body)
     if digest.skipped:
         lines += ["## Skipped or changed inputs", ""] + [f"- `{s.id}`: {s.reason}" for s in digest.skipped]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _update_markdown(update: Update) -> list[str]:
+    from summarize.render import citation_marks
+
+    lines = ["", f"**New since {update.since}:** "
+             + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)
+                if update.sentences else "no new claim; today's reports repeat the earlier coverage.")]
+    lines += [f"- Changed: {c.topic}: was \"{c.before}\", now \"{c.after}\" {citation_marks(c.citations)}"
+              for c in update.changed]
+    if update.new_outlets:
+        lines.append(f"- Newly reporting: {', '.join(update.new_outlets)}")
+    return lines
 
 
 def to_html(digest: Digest) -> str:

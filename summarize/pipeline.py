@@ -175,8 +175,12 @@ def brief_story(
     embedder: Embedder | None = None,
     skipped: list[dict[str, str]] | None = None,
     timings: dict[str, float] | None = None,
+    evidence: Evidence | None = None,
 ) -> Brief:
     """Score, select, write and attribute one story.
+
+    ``evidence`` is the story's :func:`~summarize.score.score_story` result when the caller
+    already has it (the digest reuses it for "what is new"); it is computed otherwise.
 
     ``timings`` (seconds per stage, e.g. ``load_clean`` and ``cluster`` measured by the
     caller) is completed with ``segment``, ``embed``, ``score``, ``select``, ``write`` and
@@ -184,7 +188,8 @@ def brief_story(
     """
     embedder = embedder or default_embedder()
     timings = dict(timings or {})
-    evidence = score_story(story, embedder, timings=timings)
+    if evidence is None:
+        evidence = score_story(story, embedder, timings=timings)
     t0 = time.perf_counter()
     chosen = select(evidence, opts.words, max_sentence_words=opts.sentence_words)
     timings["select"] = time.perf_counter() - t0

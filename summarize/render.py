@@ -13,7 +13,7 @@ from summarize.errors import OutputError
 from summarize.records import Brief, BriefSentence, Disagreement, Fact, Source, Support
 
 
-def _sentence_to_dict(s: BriefSentence) -> dict[str, Any]:
+def sentence_to_dict(s: BriefSentence) -> dict[str, Any]:
     return {
         "text": s.text,
         "citations": list(s.citations),
@@ -40,7 +40,7 @@ def brief_to_dict(brief: Brief) -> dict[str, Any]:
         "story_id": brief.story_id,
         "title": brief.title,
         "text": brief.text,
-        "sentences": [_sentence_to_dict(s) for s in brief.sentences],
+        "sentences": [sentence_to_dict(s) for s in brief.sentences],
         "sources": [
             {"n": s.n, "article_id": s.article_id, "outlet": s.outlet, "title": s.title,
              "url": s.url, "published": s.published}
@@ -58,6 +58,15 @@ def brief_to_dict(brief: Brief) -> dict[str, Any]:
     }
 
 
+def sentence_from_dict(s: dict[str, Any]) -> BriefSentence:
+    return BriefSentence(
+        text=s["text"], citations=tuple(s["citations"]),
+        support=tuple(Support(**sp) for sp in s["support"]),
+        salience=s["salience"], agreement=s["agreement"], status=s["status"],
+        parts=dict(s.get("parts", {})),
+    )
+
+
 def _fact(d: dict[str, Any]) -> Fact:
     return Fact(text=d["text"], citations=tuple(d["citations"]), support=int(d["support"]))
 
@@ -71,15 +80,7 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
         return Brief(
             story_id=data["story_id"],
             title=data["title"],
-            sentences=tuple(
-                BriefSentence(
-                    text=s["text"], citations=tuple(s["citations"]),
-                    support=tuple(Support(**sp) for sp in s["support"]),
-                    salience=s["salience"], agreement=s["agreement"], status=s["status"],
-                    parts=dict(s.get("parts", {})),
-                )
-                for s in data["sentences"]
-            ),
+            sentences=tuple(sentence_from_dict(s) for s in data["sentences"]),
             sources=tuple(Source(**s) for s in data["sources"]),
             facts=tuple(_fact(f) for f in data.get("facts", [])),
             unique=tuple(_fact(f) for f in data.get("unique", [])),
@@ -114,7 +115,7 @@ def from_json(text: str) -> Brief | list[Brief]:
     return brief_from_dict(data)
 
 
-def _marks(citations: Sequence[int]) -> str:
+def citation_marks(citations: Sequence[int]) -> str:
     return "".join(f"[{n}]" for n in citations)
 
 
@@ -124,21 +125,21 @@ def to_markdown(brief: Brief) -> str:
     lines = [f"## {brief.title or 'Untitled story'}", "", brief.text, ""]
     if brief.facts:
         lines += ["**Confirmed by three or more outlets**", ""]
-        lines += [f"- {f.text} {_marks(f.citations)} ({f.support} outlets)" for f in brief.facts]
+        lines += [f"- {f.text} {citation_marks(f.citations)} ({f.support} outlets)" for f in brief.facts]
         lines.append("")
     if brief.disagreements:
         lines += ["**Where outlets differ**", ""]
         for d in brief.disagreements:
             lines.append(
-                f"- {d.topic}: \u201c{d.a_text}\u201d {_marks(d.a_citations)} vs "
-                f"\u201c{d.b_text}\u201d {_marks(d.b_citations)}"
+                f"- {d.topic}: \u201c{d.a_text}\u201d {citation_marks(d.a_citations)} vs "
+                f"\u201c{d.b_text}\u201d {citation_marks(d.b_citations)}"
             )
         lines.append("")
     if brief.unique:
         lines += ["**Reported by one outlet only**", ""]
         for f in brief.unique:
             who = ", ".join(dict.fromkeys(outlets.get(n, str(n)) for n in f.citations))
-            lines.append(f"- {who}: {f.text} {_marks(f.citations)}")
+            lines.append(f"- {who}: {f.text} {citation_marks(f.citations)}")
         lines.append("")
     lines += ["**Sources**", ""]
     for s in brief.sources:

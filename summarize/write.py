@@ -144,6 +144,10 @@ class AbstractiveWriter:
                     "new_tokens": result.new_tokens, "seconds": round(result.seconds, 3)})
         return clean_generation(result.text)
 
+    def generate_text(self, prompt: Prompt, words: int, log: list[dict[str, Any]], options: Options) -> str:
+        """The model's answer to any rendered prompt of about ``words`` words, cleaned."""
+        return self._generate(prompt, words, log, self._decoding(options))
+
     def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
         from summarize import prompting, segment
         from summarize.select import select

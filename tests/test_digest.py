@@ -62,7 +62,7 @@ def test_digest_writes_markdown_json_html_and_an_unchanged_rerun_uses_the_cache(
     for name in ("digest.md", "digest.json", "digest.html", "digest.log"):
         assert (tmp_path / "out" / name).is_file()
     data = json.loads((tmp_path / "out" / "digest.json").read_text())
-    assert data["schema_version"] == 1 and data["date"] == "2023-11-06"
+    assert data["schema_version"] == digest.SCHEMA_VERSION == 2 and data["date"] == "2023-11-06"
     assert sorted(a for s in data["stories"] for a in s["articles"]) == sorted(Path(f).stem for f in TRIP)
     assert data["stories"][0]["brief"]["sources"]
     assert "# News digest, 2023-11-06" in (tmp_path / "out" / "digest.md").read_text()
