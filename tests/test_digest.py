@@ -155,9 +155,9 @@ def test_no_readable_article_at_all_is_an_input_error(tmp_path):
     assert info.value.exit_code == 2
 
 
-def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
+def _cli(*args: str, timeout: int = 120, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "summarize.cli", "digest", *args],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT, **kw)
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kw)
 
 
 def test_second_run_exits_75_with_one_line_while_the_store_is_locked(tmp_path):
@@ -176,6 +176,21 @@ def test_second_run_exits_75_with_one_line_while_the_store_is_locked(tmp_path):
     assert proc.returncode == 75
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith("error: another digest run holds")
+
+
+def test_cli_on_the_seeds_with_the_real_embedder_shows_progress_and_a_summary(tmp_path):
+    """The default path end to end: MiniLM, Punkt, the rich progress bar (no --quiet), the summary line."""
+    folder = _day_folder(tmp_path, "seeds", TRIP + LATER_TRIP)
+    proc = _cli("--input", str(folder), "--date", "2024-02-05", "--out", str(tmp_path / "out"),
+                "--store", str(tmp_path / "s.sqlite"), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "2024-02-05: 2 stories (2 written, 0 cached) from 5 new articles")
+    data = json.loads((tmp_path / "out" / "digest.json").read_text())
+    assert sorted(len(s["articles"]) for s in data["stories"]) == [1, 4]
+    quiet = _cli("--input", str(folder), "--date", "2024-02-05", "--out", str(tmp_path / "out"),
+                 "--store", str(tmp_path / "s.sqlite"), "--quiet", timeout=600)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
 
 
 def test_cli_bad_date_and_old_store_exit_2(tmp_path):
