@@ -110,12 +110,20 @@ def read_inputs(inputs: Sequence[str | Path], skipped: list[Skip]) -> list[Artic
     """Articles of every file, folder, JSONL or feed file; unusable files go to ``skipped``."""
     articles: list[Article] = []
     for item in inputs:
+        if feeds.is_url(str(item)):
+            found: list[dict[str, str]] = []
+            try:
+                articles.extend(feeds.fetch_feed(str(item), found))
+            except InputError as exc:
+                found.append({"id": str(item), "reason": str(exc)})
+            skipped.extend(Skip(s["id"], s["reason"]) for s in found)
+            continue
         path = Path(item)
         if not path.exists():
             skipped.append(Skip(str(path), f"{path}: no such file or folder"))
             continue
         for file in _files(path) if path.is_dir() else [path]:
-            found: list[dict[str, str]] = []
+            found = []
             try:
                 if feeds.looks_like_feed(file):
                     articles.extend(feeds.read_feed(file, found))
@@ -457,7 +465,7 @@ def _default_store() -> Path:
 
 @click.command("digest")
 @click.option("--input", "inputs", multiple=True, required=True,
-              help="File, folder, .jsonl or RSS/Atom feed file (repeatable).")
+              help="File, folder, .jsonl, RSS/Atom feed file or feed URL (repeatable).")
 @click.option("--date", "day", required=True, help="Digest day, YYYY-MM-DD.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for digest.md, digest.json, digest.html and digest.log.")

@@ -67,3 +67,54 @@ def test_feed_files_are_recognised_by_suffix_or_root_element(tmp_path):
     assert feeds.looks_like_feed(sniffed)
     assert not feeds.looks_like_feed(plain)
     assert feeds.looks_like_feed(tmp_path / "x.rss")
+
+
+@pytest.fixture
+def feed_server():
+    """A real HTTP server on localhost: /news.rss is the feed, /missing a 404, /page not a feed."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            body, status = {"/news.rss": (RSS, 200), "/page": (b"<html><body>Hi</body></html>", 200)}.get(
+                self.path, (b"no", 404))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_feed_urls_are_fetched_and_failures_are_input_errors_naming_the_url(feed_server):
+    skipped: list[dict[str, str]] = []
+    (article,) = feeds.fetch_feed(f"{feed_server}/news.rss", skipped)
+    assert article.url == "https://example.com/storm" and article.outlet == "Example News"
+    assert skipped and "has no text" in skipped[0]["reason"]
+    with pytest.raises(InputError, match=r"/missing: the server answered HTTP 404"):
+        feeds.fetch_feed(f"{feed_server}/missing")
+    with pytest.raises(InputError, match=r"/page: not an RSS/Atom feed"):
+        feeds.fetch_feed(f"{feed_server}/page")
+    with pytest.raises(InputError, match=r"cannot fetch the feed"):
+        feeds.fetch_feed("http://127.0.0.1:9/closed.rss", timeout=5)
+
+
+def test_digest_reads_a_feed_url_and_logs_an_unreachable_one(feed_server, tmp_path):
+    from conftest import HashingEmbedder
+
+    from summarize import digest
+
+    result = digest.run([f"{feed_server}/news.rss", "http://127.0.0.1:9/closed.rss"], date="2026-11-23",
+                        out_dir=tmp_path / "out", store=tmp_path / "s.sqlite", embedder=HashingEmbedder())
+    assert result.counts["new"] == 1 and len(result.stories) == 1
+    log = (tmp_path / "out" / "digest.log").read_text()
+    assert "skipped http://127.0.0.1:9/closed.rss: http://127.0.0.1:9/closed.rss: cannot fetch the feed" in log
