@@ -20,7 +20,6 @@ import signal
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from datetime import date as Date
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,14 @@ import click
 
 from summarize import clean as clean_stage
 from summarize import feeds, loaders
+from summarize.digest_render import (  # noqa: F401 - the renderers are part of this module's API
+    SCHEMA_VERSION,
+    to_dict,
+    to_html,
+    to_markdown,
+    write_log,
+    write_outputs,
+)
 from summarize.embed import Embedder
 from summarize.errors import InputError
 from summarize.options import Options
@@ -36,7 +43,6 @@ from summarize.records import Article, Brief, Evidence, Story
 from summarize.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
 from summarize.update import Update
 
-SCHEMA_VERSION = 2
 CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
 KILL_ENV = "SUMMARIZE_DIGEST_KILL_AT"  # test hook: SIGKILL self after a stage commits
@@ -365,94 +371,8 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
     result = Digest(day.isoformat(), tuple(results), tuple(skipped), counts, opts.model)
     write_outputs(result, out)
     db.finish_run(day.isoformat(), str(out.resolve()), keys)
-    _log(out / "digest.log", result)
+    write_log(out / "digest.log", result)
     return result
-
-
-# --- rendering -------------------------------------------------------------------------
-
-
-def to_dict(digest: Digest) -> dict[str, Any]:
-    """The JSON form of a digest (``docs/digest-schema.md``)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "date": digest.date,
-        "model": digest.model,
-        "counts": dict(digest.counts),
-        "stories": [
-            {"rank": s.rank, "story_id": s.story_id, "score": s.score, "title": s.title,
-             "outlets": list(s.outlets), "articles": list(s.article_ids), "cached": s.cached,
-             "previous": None if s.previous is None else
-             {"date": s.previous.date, "story_id": s.previous.story_id, "href": s.previous.href,
-              "title": s.previous.title},
-             "update": None if s.update is None else s.update.to_dict(),
-             "brief": s.brief.to_dict()}
-            for s in digest.stories
-        ],
-        "skipped": [{"id": s.id, "reason": s.reason} for s in digest.skipped],
-    }
-
-
-def to_markdown(digest: Digest) -> str:
-    from summarize import render
-
-    lines = [f"# News digest, {digest.date}", "",
-             f"{len(digest.stories)} stories from {digest.counts.get('read', 0)} articles read.", ""]
-    for s in digest.stories:
-        body = render.to_markdown(s.brief).split("\n", 1)[1]
-        lines.append(f"## {s.rank}. {s.title}")
-        if s.previous:
-            lines += ["", f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
-                          f"[earlier brief]({s.previous.href})).*"]
-        if s.update is not None:
-            lines += _update_markdown(s.update)
-        lines.append(body)
-    if digest.skipped:
-        lines += ["## Skipped or changed inputs", ""] + [f"- `{s.id}`: {s.reason}" for s in digest.skipped]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _update_markdown(update: Update) -> list[str]:
-    from summarize.render import citation_marks
-
-    lines = ["", f"**New since {update.since}:** "
-             + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)
-                if update.sentences else "no new claim; today's reports repeat the earlier coverage.")]
-    lines += [f"- Changed: {c.topic}: was \"{c.before}\", now \"{c.after}\" {citation_marks(c.citations)}"
-              for c in update.changed]
-    if update.new_outlets:
-        lines.append(f"- Newly reporting: {', '.join(update.new_outlets)}")
-    return lines
-
-
-def to_html(digest: Digest) -> str:
-    """A static page rendered from ``summarize/templates/digest.html.j2`` (autoescaped)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("digest.html.j2").render(digest=digest, urls={
-        s.story_id: {src.n: src.url for src in s.brief.sources} for s in digest.stories})
-
-
-def write_outputs(digest: Digest, out: Path) -> None:
-    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename."""
-    from summarize.cli import write_atomic
-
-    write_atomic(out / "digest.md", to_markdown(digest))
-    write_atomic(out / "digest.json", json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n")
-    write_atomic(out / "digest.html", to_html(digest))
-
-
-def _log(path: Path, digest: Digest) -> None:
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
-    lines = [f"{stamp} digest {digest.date} done: {counts}"]
-    lines += [f"{stamp} skipped {s.id}: {s.reason}" for s in digest.skipped]
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
 
 
 # --- command line ----------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Render a :class:`~summarize.digest.Digest`: ``digest.json`` (``docs/digest-schema.md``),
+``digest.md``, ``digest.html`` (Jinja2, ``templates/digest.html.j2``) and ``digest.log``.
+
+Every output file is written through a temporary file and a rename.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from summarize.digest import Digest
+    from summarize.update import Update
+
+SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
+
+
+
+def to_dict(digest: Digest) -> dict[str, Any]:
+    """The JSON form of a digest (``docs/digest-schema.md``)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "date": digest.date,
+        "model": digest.model,
+        "counts": dict(digest.counts),
+        "stories": [
+            {"rank": s.rank, "story_id": s.story_id, "score": s.score, "title": s.title,
+             "outlets": list(s.outlets), "articles": list(s.article_ids), "cached": s.cached,
+             "previous": None if s.previous is None else
+             {"date": s.previous.date, "story_id": s.previous.story_id, "href": s.previous.href,
+              "title": s.previous.title},
+             "update": None if s.update is None else s.update.to_dict(),
+             "brief": s.brief.to_dict()}
+            for s in digest.stories
+        ],
+        "skipped": [{"id": s.id, "reason": s.reason} for s in digest.skipped],
+    }
+
+
+def to_markdown(digest: Digest) -> str:
+    from summarize import render
+
+    lines = [f"# News digest, {digest.date}", "",
+             f"{len(digest.stories)} stories from {digest.counts.get('read', 0)} articles read.", ""]
+    for s in digest.stories:
+        body = render.to_markdown(s.brief).split("\n", 1)[1]
+        lines.append(f"## {s.rank}. {s.title}")
+        if s.previous:
+            lines += ["", f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
+                          f"[earlier brief]({s.previous.href})).*"]
+        if s.update is not None:
+            lines += _update_markdown(s.update)
+        lines.append(body)
+    if digest.skipped:
+        lines += ["## Skipped or changed inputs", ""] + [f"- `{s.id}`: {s.reason}" for s in digest.skipped]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _update_markdown(update: Update) -> list[str]:
+    from summarize.render import citation_marks
+
+    lines = ["", f"**New since {update.since}:** "
+             + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)
+                if update.sentences else "no new claim; today's reports repeat the earlier coverage.")]
+    lines += [f"- Changed: {c.topic}: was \"{c.before}\", now \"{c.after}\" {citation_marks(c.citations)}"
+              for c in update.changed]
+    if update.new_outlets:
+        lines.append(f"- Newly reporting: {', '.join(update.new_outlets)}")
+    return lines
+
+
+def to_html(digest: Digest) -> str:
+    """A static page rendered from ``summarize/templates/digest.html.j2`` (autoescaped)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("digest.html.j2").render(digest=digest, urls={
+        s.story_id: {src.n: src.url for src in s.brief.sources} for s in digest.stories})
+
+
+def write_outputs(digest: Digest, out: Path) -> None:
+    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename."""
+    from summarize.cli import write_atomic
+
+    write_atomic(out / "digest.md", to_markdown(digest))
+    write_atomic(out / "digest.json", json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n")
+    write_atomic(out / "digest.html", to_html(digest))
+
+
+def write_log(path: Path, digest: Digest) -> None:
+    """Append the run's counts and every skipped input with its reason to ``digest.log``."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
+    lines = [f"{stamp} digest {digest.date} done: {counts}"]
+    lines += [f"{stamp} skipped {s.id}: {s.reason}" for s in digest.skipped]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
