@@ -244,6 +244,7 @@ def _update(db: Store, story: Story, made: Brief, evidence: Evidence | None, pas
         earlier_brief=Brief.from_dict(earlier) if earlier else None, embedder=vectors, options=opts,
     )
     db.put_update(ukey, story.id, day.isoformat(), made_update.to_dict())
+    _hook("update")
     return made_update
 
 

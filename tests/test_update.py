@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import TRIP, HashingEmbedder, make_article
+from conftest import ROOT, TRIP, HashingEmbedder, make_article
 from test_write import FakeModel
 
 from summarize import digest, pipeline, update
@@ -139,6 +143,37 @@ def test_digest_says_what_is_new_in_markdown_json_and_html_and_caches_it(tmp_pat
     assert again.stories[0].update == story.update and again.stories[0].cached
     assert embedder.calls == calls  # brief and update both from the store
     db = sqlite3.connect(store)
+    assert db.execute("SELECT count(*) FROM updates").fetchone() == (1,)
+    db.close()
+
+
+@pytest.mark.parametrize("stage", ["brief", "update"])
+def test_a_continuing_day_killed_after_the_brief_or_the_update_finishes_the_same_on_rerun(tmp_path, stage):
+    store = tmp_path / "s.sqlite"
+    digest.run([_day(tmp_path, "mon", MONDAY)], date="2026-10-05", out_dir=tmp_path / "o1", store=store,
+               embedder=HashingEmbedder())
+    tuesday = _day(tmp_path, "tue", TUESDAY)
+    child = (f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+             "from conftest import HashingEmbedder\nfrom summarize import digest\n"
+             f"digest.run([{str(tuesday)!r}], date='2026-10-06', out_dir={str(tmp_path / 'o2')!r}, "
+             f"store={str(store)!r}, embedder=HashingEmbedder())")
+    env = dict(os.environ, **{digest.KILL_ENV: stage})
+    proc = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert not (tmp_path / "o2" / "digest.json").exists()
+    resumed = digest.run([tuesday], date="2026-10-06", out_dir=tmp_path / "o2", store=store,
+                         embedder=HashingEmbedder())
+    (story,) = resumed.stories
+    assert story.cached and story.update is not None and story.update.sentences
+    clean = digest.run([_day(tmp_path, "mon2", MONDAY)], date="2026-10-05", out_dir=tmp_path / "c1",
+                       store=tmp_path / "clean.sqlite", embedder=HashingEmbedder())
+    assert clean.stories
+    fresh = digest.run([tuesday], date="2026-10-06", out_dir=tmp_path / "c2", store=tmp_path / "clean.sqlite",
+                       embedder=HashingEmbedder())
+    assert fresh.stories[0].update.sentences == story.update.sentences
+    assert fresh.stories[0].update.changed == story.update.changed
+    db = sqlite3.connect(store)
+    assert db.execute("SELECT count(*) FROM articles").fetchone() == (4,)
     assert db.execute("SELECT count(*) FROM updates").fetchone() == (1,)
     db.close()
 
