@@ -50,6 +50,10 @@ from summarize.write import Draft
 SHARE_OF_BUDGET = 0.5  # "what is new" gets up to half the brief's word budget ...
 MAX_SENTENCES = 3  # ... and at most this many sentences
 EARLIER = "earlier"  # the voice of earlier sentences when figures are compared
+# A changed figure needs a closer match than a disagreement between outlets (0.4): across
+# days a story reports many counts of one unit (each aftershock has a depth), and only a
+# sentence about the same thing can update it.
+CHANGE_MIN_SIMILARITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -153,17 +157,20 @@ def _changes(evidence: Evidence, known: list[str], sim: np.ndarray, numbers: dic
     voices = {s.sentence.article_id: s.voice for s in today} | {EARLIER: EARLIER}
     changes: list[Change] = []
     seen: set[tuple[str, str]] = set()
-    for conflict in find_conflicts(today + past, both, voices):
+    for conflict in find_conflicts(today + past, both, voices, min_similarity=CHANGE_MIN_SIMILARITY):
         before, after = (conflict.a, conflict.b) if conflict.a.sentence.article_id == EARLIER else (conflict.b, conflict.a)
         if before.sentence.article_id != EARLIER or after.sentence.article_id == EARLIER:
             continue
-        key = (conflict.topic, after.sentence.text)
+        key = (before.sentence.text, after.sentence.text)  # one line per pair of sentences
         if key in seen:
             continue
         seen.add(key)
+        # Cite every article of today that reports the new figure (its claim group).
+        group = next((s.group for s in today if s.sentence == after.sentence), -1)
+        articles = evidence.groups[group].article_ids if group >= 0 else (after.sentence.article_id,)
         changes.append(Change(topic=conflict.topic, before=strip_dateline(before.sentence.text),
                               after=strip_dateline(after.sentence.text),
-                              citations=(numbers[after.sentence.article_id],)))
+                              citations=tuple(sorted({numbers[a] for a in articles}))))
     return changes
 
 

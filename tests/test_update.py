@@ -198,6 +198,22 @@ def test_a_version_1_store_from_before_the_upgrade_runs_the_next_day_with_nothin
 
 
 @pytest.mark.slow
+def test_with_minilm_the_new_death_toll_is_a_changed_figure_cited_to_both_outlets():
+    from summarize.embed import default_embedder
+
+    embedder = default_embedder()
+    monday, _, _ = _brief_and_evidence(MONDAY, embedder)
+    today, evidence, opts = _brief_and_evidence(TUESDAY, embedder)
+    result = update.whats_new(evidence, today, since="2026-10-05", earlier_articles=MONDAY,
+                              earlier_brief=monday, embedder=embedder, options=opts)
+    (change,) = result.changed
+    assert "12 people" in change.before and "20 people" in change.after and change.citations == (1, 2)
+    texts = [s.text for s in result.sentences]
+    assert any("state of emergency" in t for t in texts) and any("900 million" in t for t in texts)
+    assert not any("searched" in t or "rose to 20" in t for t in texts)  # old, or told by the change
+
+
+@pytest.mark.slow
 def test_real_default_path_update_of_the_seed_trip(tmp_path):
     """MiniLM and Punkt: day 1 three seed articles, day 2 the fourth; what is new is not a repeat."""
     from summarize.embed import default_embedder
