@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_continuity.py                  # MiniLM, extractive
     .venv/bin/python benchmarks/bench_continuity.py --data multiling # one data set only
+    .venv/bin/python benchmarks/bench_continuity.py --data multiling --clusters 3 --model default
 
 Every cluster of ``../shared/data/*.jsonl`` (or ``$SUMMARIZE_DATA``; read at run time, never
 copied) is one real story. Day 1 gets the first half of each cluster's documents (in file
@@ -77,6 +78,8 @@ def _words(text: str) -> set[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", choices=["all", "multiling", "multinews"], default="all")
+    parser.add_argument("--clusters", type=int, default=0, help="only the first N clusters (0: all)")
+    parser.add_argument("--model", default="extractive", help="extractive (default) | default | fast | ...")
     parser.add_argument("--out", type=Path, help="keep both days' digests here (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -84,7 +87,8 @@ def main() -> None:
     from summarize.embed import default_embedder
     from summarize.options import Options
 
-    day1, day2, truth = split_days(clusters(args.data))
+    data = clusters(args.data)
+    day1, day2, truth = split_days(data[: args.clusters] if args.clusters else data)
     embedder = default_embedder()
     with tempfile.TemporaryDirectory(prefix="bench-continuity-") as tmp:
         if args.out:
@@ -98,7 +102,7 @@ def main() -> None:
             source.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
             t0 = time.perf_counter()
             runs.append(digest.run([str(source)], date=day, out_dir=Path(tmp) / day, store=store,
-                                   options=Options(model="extractive"), embedder=embedder))
+                                   options=Options(model=args.model), embedder=embedder))
             seconds.append(time.perf_counter() - t0)
     first, second = runs
     story_of = {a: s.story_id for s in first.stories for a in s.article_ids}
@@ -128,8 +132,11 @@ def main() -> None:
             total += 1
             novel += not any(words and len(words & old) >= 0.8 * len(words) for old in old_sentences)
     update_seconds = sum(u.metadata.get("seconds", 0.0) for u in updates)
+    kept = collections.Counter()
+    for u in updates:
+        kept.update(u.metadata.get("counts", {}))
 
-    print(f"data: {args.data}; day 1: {len(day1)} articles, {len(first.stories)} stories "
+    print(f"data: {args.data}; model: {args.model}; day 1: {len(day1)} articles, {len(first.stories)} stories "
           f"({seconds[0]:.1f} s); day 2: {len(day2)} articles, {len(second.stories)} stories ({seconds[1]:.1f} s)")
     print("| figure | value |")
     print("|---|---|")
@@ -142,6 +149,9 @@ def main() -> None:
         print(f"| updates with nothing new | {sum(u.empty for u in updates)} |")
     print(f"| \"what is new\" sentences not found in day-1 text | {novel}/{total} |")
     print(f"| time of the \"what is new\" step, all stories | {update_seconds:.1f} s |")
+    if kept:
+        print(f"| written update sentences kept / repaired / dropped / stale | {kept['kept']} / {kept['repaired']} / "
+              f"{kept['dropped']} / {kept['stale']} |")
 
 
 if __name__ == "__main__":
