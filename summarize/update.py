@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from summarize import segment
-from summarize.attribute import attribute_generated, source_list
+from summarize.attribute import attribute_generated, source_list, supports_of
 from summarize.disagree import find_conflicts
 from summarize.embed import Embedder
 from summarize.options import Options
@@ -135,8 +135,6 @@ def _similarity(today: list[str], today_vecs: np.ndarray, known: list[str], know
 
 
 def _brief_sentence(group: ClaimGroup, evidence: Evidence, numbers: dict[str, int]) -> BriefSentence:
-    from summarize.attribute import supports_of
-
     chosen = Selected(group=group, representative=group.seed, text=strip_dateline(group.seed.sentence.text))
     support = supports_of(chosen, numbers, evidence)
     return BriefSentence(
