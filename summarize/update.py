@@ -256,8 +256,7 @@ def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chos
     text = writer.generate_text(prompt, budget, log, options)
     split = tuple(segment.split(text))
     draft = Draft(sentences=split, origins=(None,) * len(split))
-    selected = [Selected(group=g, representative=g.seed, text=strip_dateline(g.seed.sentence.text)) for g in chosen]
-    written, counts = attribute_generated(draft, evidence, source_list(evidence), embedder, selected, budget)
+    written, counts = attribute_generated(draft, evidence, source_list(evidence), embedder, [], budget)
     # A written sentence that restates earlier coverage is not news.
     if written and known:
         vecs = embedder.encode([s.text for s in written])
@@ -265,8 +264,25 @@ def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chos
         stale = sim.max(axis=1) >= ScoreOptions().claim_threshold
         counts["stale"] = int(stale.sum())
         written = tuple(s for s, old in zip(written, stale) if not old)
-    if not written:
-        written = tuple(_brief_sentence(g, evidence, {s.article_id: s.n for s in today.sources}) for g in chosen)
-        counts["fallback"] = 1
+    # New claims the model left out are added as they were reported, within the budget; a
+    # claim counts as told when a written sentence is supported by one of its sentences or
+    # says nearly the same (cosine 0.8).
+    numbers = {src.article_id: src.n for src in today.sources}
+    told = {(sp.article_id, sp.start) for x in written for sp in x.support}
+    said = embedder.encode([x.text for x in written]) if written else np.zeros((0, 1))
+    total = sum(words(x.text) for x in written)
+    added = []
+    for group in chosen:
+        seed = group.seed.sentence
+        if any((m.sentence.article_id, m.sentence.start) in told for m in group.members):
+            continue
+        if len(said) and float((said @ evidence.vector(seed.article_id, seed.index)).max()) > 0.8:
+            continue
+        if (written or added) and total + words(strip_dateline(seed.text)) > 1.2 * budget:
+            continue
+        added.append(_brief_sentence(group, evidence, numbers))
+        total += words(added[-1].text)
+    counts["extracted"] = len(added)
+    written = tuple(written) + tuple(added)
     return written, {"method": getattr(writer, "spec", options.model), "prompt": prompt.describe(),
                      "generations": log, "counts": counts, "raw": text}
