@@ -15,8 +15,10 @@ Printed figures:
 
 * **continuity recall**: share of day-2 articles placed in the story that holds most of
   their cluster's day-1 articles (the same story id across days);
-* **false continuation**: share of day-2 articles placed in a story whose day-1 articles
-  are mostly from another cluster;
+* **wrong joins**: share of day-2 articles placed in an earlier story that holds none of
+  their cluster's day-1 articles (a join no day-1 mistake explains);
+* B-cubed precision / recall / F1 of both days' stories together against the clusters, the
+  same measure as ``bench_cluster.py`` for one batch;
 * day-2 stories with a "what is new" block, mean new claims and changed figures per update;
 * novelty check: share of "what is new" sentences that are not in the day-1 text of the
   story (no day-1 sentence shares 80% of their words);
@@ -37,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 DATA = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
 DAYS = ("2026-11-22", "2026-11-23")
 
@@ -112,10 +115,14 @@ def main() -> None:
         votes[truth[a]][sid] += 1
     for cluster, counter in votes.items():
         majority[cluster] = counter.most_common(1)[0][0]
-    owner = {sid: c for c, sid in majority.items()}  # story -> the cluster it mostly holds
     placed = {a: s.story_id for s in second.stories for a in s.article_ids}
     recall = sum(placed.get(a) == majority.get(truth[a]) for a in placed) / max(1, len(placed))
-    false = sum(placed[a] in owner and owner[placed[a]] != truth[a] for a in placed) / max(1, len(placed))
+    wrong = sum(placed[a] in set(story_of.values()) and placed[a] not in votes[truth[a]]
+                for a in placed) / max(1, len(placed))
+    from bench_cluster import bcubed
+
+    both = story_of | placed
+    b_p, b_r, b_f = bcubed([truth[a] for a in both], [both[a] for a in both])
 
     updates = [s.update for s in second.stories if s.update is not None]
     new_claims = [len(u.sentences) for u in updates]
@@ -141,7 +148,8 @@ def main() -> None:
     print("| figure | value |")
     print("|---|---|")
     print(f"| continuity recall (day-2 articles in their cluster's day-1 story) | {recall:.1%} |")
-    print(f"| false continuation (day-2 articles in another cluster's story) | {false:.1%} |")
+    print(f"| wrong joins (day-2 articles in an earlier story with none of their cluster) | {wrong:.1%} |")
+    print(f"| B-cubed P / R / F1, both days | {b_p:.3f} / {b_r:.3f} / {b_f:.3f} |")
     print(f"| day-2 stories with a \"what is new\" block | {len(updates)} of {len(second.stories)} |")
     if updates:
         print(f"| new claims per update (mean) | {sum(new_claims) / len(updates):.2f} |")
