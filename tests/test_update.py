@@ -54,19 +54,25 @@ def _brief_and_evidence(articles, embedder, **options):
     return pipeline.brief_story(story, opts, embedder=embedder, evidence=evidence), evidence, opts
 
 
-def test_new_claims_changed_figures_and_new_outlets_of_a_continuing_story():
-    embedder = HashingEmbedder()
+def _update_after_monday(today_articles, embedder, writer=None):
+    """Brief Monday's articles, then today's; return both briefs, today's options and what is new."""
     monday, _, _ = _brief_and_evidence(MONDAY, embedder)
-    today, evidence, opts = _brief_and_evidence(TUESDAY, embedder)
+    today, evidence, opts = _brief_and_evidence(today_articles, embedder)
     result = update.whats_new(evidence, today, since="2026-10-05", earlier_articles=MONDAY,
-                              earlier_brief=monday, embedder=embedder, options=opts)
+                              earlier_brief=monday, embedder=embedder, options=opts, writer=writer)
+    return monday, today, opts, result
+
+
+def test_new_claims_changed_figures_and_new_outlets_of_a_continuing_story():
+    _, today, opts, result = _update_after_monday(TUESDAY, HashingEmbedder())
     text = " ".join(s.text for s in result.sentences)
     assert "state of emergency" in text
     assert "searched" not in text  # the rescue search was already reported on Monday
     numbers = {src.n: src for src in today.sources}
+    tuesday = {a.id: a.text for a in TUESDAY}
     for sentence in result.sentences:  # every new sentence is cited to today's sources
         assert sentence.citations and all(n in numbers for n in sentence.citations)
-        assert all(sp.text in evidence.article(sp.article_id).text for sp in sentence.support)
+        assert all(sp.text in tuesday[sp.article_id] for sp in sentence.support)
     # "state of emergency" is reported by both of today's outlets: both are cited.
     emergency = next(s for s in result.sentences if "state of emergency" in s.text)
     assert emergency.citations == (1, 2) and emergency.agreement == 2
@@ -79,26 +85,18 @@ def test_new_claims_changed_figures_and_new_outlets_of_a_continuing_story():
 
 
 def test_a_day_that_only_repeats_earlier_coverage_has_nothing_new():
-    embedder = HashingEmbedder()
-    monday, _, _ = _brief_and_evidence(MONDAY, embedder)
     repeat = [make_article("r1", MONDAY[0].text, "Daily B", published="2026-10-06")]
-    today, evidence, opts = _brief_and_evidence(repeat, embedder)
-    result = update.whats_new(evidence, today, since="2026-10-05", earlier_articles=MONDAY,
-                              earlier_brief=monday, embedder=embedder, options=opts)
+    *_, result = _update_after_monday(repeat, HashingEmbedder())
     assert result.empty and result.new_outlets == () and result.metadata["new_claims"] == 0
 
 
 def test_generated_update_uses_the_update_prompt_and_is_verified_against_todays_sources():
-    embedder = HashingEmbedder()
-    monday, _, _ = _brief_and_evidence(MONDAY, embedder)
-    today, evidence, opts = _brief_and_evidence(TUESDAY, embedder)
     model = FakeModel(
         "The Spanish government declared a state of emergency for the whole province. "
         "Rescue teams searched flooded villages along the Turia river through the night. "
         "The army sent 4,000 soldiers to Valencia."
     )
-    result = update.whats_new(evidence, today, since="2026-10-05", earlier_articles=MONDAY, earlier_brief=monday,
-                              embedder=embedder, options=opts, writer=AbstractiveWriter("fake", model=model))
+    monday, _, _, result = _update_after_monday(TUESDAY, HashingEmbedder(), AbstractiveWriter("fake", model=model))
     system, user = model.prompts[0]
     assert "what is new" in system["content"] and "Previous brief (2026-10-05)" in user["content"]
     assert monday.plain_text in user["content"]
@@ -158,7 +156,8 @@ def test_a_continuing_day_killed_after_the_brief_or_the_update_finishes_the_same
              f"digest.run([{str(tuesday)!r}], date='2026-10-06', out_dir={str(tmp_path / 'o2')!r}, "
              f"store={str(store)!r}, embedder=HashingEmbedder())")
     env = dict(os.environ, **{digest.KILL_ENV: stage})
-    proc = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not (tmp_path / "o2" / "digest.json").exists()
     resumed = digest.run([tuesday], date="2026-10-06", out_dir=tmp_path / "o2", store=store,
@@ -201,11 +200,7 @@ def test_a_version_1_store_from_before_the_upgrade_runs_the_next_day_with_nothin
 def test_with_minilm_the_new_death_toll_is_a_changed_figure_cited_to_both_outlets():
     from summarize.embed import default_embedder
 
-    embedder = default_embedder()
-    monday, _, _ = _brief_and_evidence(MONDAY, embedder)
-    today, evidence, opts = _brief_and_evidence(TUESDAY, embedder)
-    result = update.whats_new(evidence, today, since="2026-10-05", earlier_articles=MONDAY,
-                              earlier_brief=monday, embedder=embedder, options=opts)
+    *_, result = _update_after_monday(TUESDAY, default_embedder())
     (change,) = result.changed
     assert "12 people" in change.before and "20 people" in change.after and change.citations == (1, 2)
     texts = [s.text for s in result.sentences]
