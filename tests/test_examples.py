@@ -33,7 +33,7 @@ def crontab_command() -> str:
 
 def service_command() -> str:
     text = (EXAMPLES / "summarize-digest.service").read_text(encoding="utf-8")
-    (command,) = re.findall(r"^ExecStart=(.*)$", text, flags=re.M)
+    (command,) = re.findall(r"^ExecStart=(.*)$", text, flags=re.MULTILINE)
     return command.replace("%%", "%")  # systemd's escape for a literal %
 
 
