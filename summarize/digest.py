@@ -45,6 +45,7 @@ from summarize.update import Update
 
 CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
+TITLE_WORDS = 12  # a headline made from the brief when no article has a title
 KILL_ENV = "SUMMARIZE_DIGEST_KILL_AT"  # test hook: SIGKILL self after a stage commits
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
@@ -53,10 +54,11 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Skip:
-    """An input left out of the digest (or changed on the way in), and why."""
+    """An input left out of the digest, or (``kept``) let in with a change or a warning, and why."""
 
     id: str
     reason: str
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,23 @@ class DigestStory:
 
     @property
     def title(self) -> str:
-        """The brief's title, else the title of the story's earlier brief."""
-        return self.brief.title or (self.previous.title if self.previous else "") or "Untitled story"
+        """The brief's title, else the earlier brief's, else the opening words of the brief."""
+        return self.brief.title or (self.previous.title if self.previous else "") or lead_title(self.brief)
+
+
+def lead_title(brief: Brief, words: int = TITLE_WORDS) -> str:
+    """A headline for a story no article gave one: the brief's first sentence, cut at ``words``."""
+    if not brief.sentences:
+        return "Untitled story"
+    tokens = brief.sentences[0].text.split()
+    if len(tokens) <= words:
+        return " ".join(tokens).rstrip(".")
+    return " ".join(tokens[:words]).rstrip(",;:") + "…"
 
 
 @dataclass(frozen=True)
 class Digest:
-    """A day's digest. ``counts`` holds articles read/new/known/skipped and briefs cached/written."""
+    """A day's digest. ``counts``: articles read/new/known/skipped/noted, stories, briefs cached/written."""
 
     date: str
     stories: tuple[DigestStory, ...]
@@ -150,16 +162,16 @@ def _dated(article: Article, day: Date, skipped: list[Skip]) -> Article:
     match = _ISO_DAY.match(article.published)
     if not match:
         why = "no publication date" if not article.published else f"unreadable date {article.published!r}"
-        skipped.append(Skip(article.id, f"{why}; dated to the digest day {day} (kept)"))
+        skipped.append(Skip(article.id, f"{why}; dated to the digest day {day}", kept=True))
         return replace(article, published=day.isoformat())
     try:
         published = Date(*map(int, match.groups()))
     except ValueError:
-        skipped.append(Skip(article.id, f"impossible date {article.published!r}; dated to {day} (kept)"))
+        skipped.append(Skip(article.id, f"impossible date {article.published!r}; dated to {day}", kept=True))
         return replace(article, published=day.isoformat())
     if (published - day).days > FUTURE_TOLERANCE_DAYS:
         skipped.append(Skip(article.id, f"published date {article.published} is after the digest day "
-                                        f"{day} (wrong clock or feed?); kept as given"))
+                                        f"{day} (wrong clock or feed?); kept as given", kept=True))
     return article
 
 
@@ -367,7 +379,8 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
 
     cached_count = sum(s.cached for s in results)
     counts = {"read": len(raw), "new": len(added.new), "known": len(added.known),
-              "skipped": len(skipped), "stories": len(results),
+              "skipped": sum(not s.kept for s in skipped), "noted": sum(s.kept for s in skipped),
+              "stories": len(results),
               "briefs_cached": cached_count, "briefs_written": len(results) - cached_count}
     result = Digest(day.isoformat(), tuple(results), tuple(skipped), counts, opts.model)
     write_outputs(result, out)
@@ -420,5 +433,5 @@ def digest_command(inputs, day, out_dir, store, model, words, quiet) -> None:
     if not quiet:
         c = result.counts
         click.echo(f"{result.date}: {c['stories']} stories ({c['briefs_written']} written, "
-                   f"{c['briefs_cached']} cached) from {c['new']} new articles, {c['skipped']} notes "
-                   f"in {out_dir}/digest.log", err=True)
+                   f"{c['briefs_cached']} cached) from {c['new']} new articles; {c['skipped']} skipped, "
+                   f"{c['noted']} noted in {out_dir}/digest.log", err=True)

@@ -36,7 +36,7 @@ def to_dict(digest: Digest) -> dict[str, Any]:
              "brief": s.brief.to_dict()}
             for s in digest.stories
         ],
-        "skipped": [{"id": s.id, "reason": s.reason} for s in digest.skipped],
+        "skipped": [{"id": s.id, "reason": s.reason, "kept": s.kept} for s in digest.skipped],
     }
 
 
@@ -54,8 +54,10 @@ def to_markdown(digest: Digest) -> str:
         if s.update is not None:
             lines += _update_markdown(s.update)
         lines.append(body)
-    if digest.skipped:
-        lines += ["## Skipped or changed inputs", ""] + [f"- `{s.id}`: {s.reason}" for s in digest.skipped]
+    for heading, kept in (("Skipped inputs", False), ("Inputs kept with a note", True)):
+        items = [f"- `{s.id}`: {s.reason}" for s in digest.skipped if s.kept is kept]
+        if items:
+            lines += [f"## {heading}", "", *items, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -94,10 +96,10 @@ def write_outputs(digest: Digest, out: Path) -> None:
 
 
 def write_log(path: Path, digest: Digest) -> None:
-    """Append the run's counts and every skipped input with its reason to ``digest.log``."""
+    """Append the run's counts and every input skipped or noted, with the reason, to ``digest.log``."""
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
     lines = [f"{stamp} digest {digest.date} done: {counts}"]
-    lines += [f"{stamp} skipped {s.id}: {s.reason}" for s in digest.skipped]
+    lines += [f"{stamp} {'noted' if s.kept else 'skipped'} {s.id}: {s.reason}" for s in digest.skipped]
     with path.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -19,6 +19,7 @@ from conftest import LATER_TRIP, ROOT, TRIP, HashingEmbedder
 
 from summarize import digest
 from summarize.errors import InputError
+from summarize.records import Brief, BriefSentence, Source
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -142,10 +143,19 @@ def test_bad_inputs_are_logged_and_the_rest_of_the_day_is_processed(tmp_path):
     assert "no publication date; dated to the digest day 2023-11-06" in reasons["undated"]
     assert "is after the digest day" in reasons["future"]
     assert result.counts["new"] == 5  # two .txt, the feed entry, both JSONL articles
+    kept = {s.id for s in result.skipped if s.kept}
+    assert kept == {"undated", "future"} and result.counts["noted"] == 2
+    assert result.counts["skipped"] == len(result.skipped) - 2 >= 2
+    story_articles = {a for story in result.stories for a in story.article_ids}
+    assert {"undated", "future"} <= story_articles  # noted articles are in the digest
     log = (tmp_path / "out" / "digest.log").read_text()
-    assert "broken.xml" in log and "empty.html" in log
+    assert f"skipped {folder / 'broken.xml'}:" in log and f"skipped {folder / 'empty.html'}:" in log
+    assert "noted undated: no publication date" in log and "noted future: published date" in log
     html = (tmp_path / "out" / "digest.html").read_text()
     assert '<a class="cite" href="https://wire.example/blinken-ankara">' in html
+    assert '<ul class="skipped">' in html and '<ul class="noted">' in html
+    markdown = (tmp_path / "out" / "digest.md").read_text()
+    assert "## Skipped inputs" in markdown and "## Inputs kept with a note\n\n- `undated`: no publication" in markdown
 
 
 def test_no_readable_article_at_all_is_an_input_error(tmp_path):
@@ -228,3 +238,19 @@ def test_digest_page_renders_in_a_browser(tmp_path):
     assert "<title>News digest, 2023-11-07</title>" in dom
     assert re.search(r'<a class="cite" href="https://wire.example/blinken-ankara">\[\d+\]</a>', dom)
     assert "Continues the story of 2023-11-06" in dom
+
+
+def test_a_story_without_any_title_is_headed_by_the_opening_words_of_its_brief():
+    def brief(*texts):
+        sentences = tuple(BriefSentence(t, (1,), ()) for t in texts)
+        return Brief("s-1", "", sentences, (Source(1, "a", "Daily A"),))
+
+    def story(b):
+        return digest.DigestStory(1, "s-1", 1.0, b, ("a",), ("Daily A",))
+
+    long = brief("Secretary of State Antony Blinken insisted on Monday that he has made progress on the goals.")
+    assert story(long).title == "Secretary of State Antony Blinken insisted on Monday that he has made\u2026"
+    assert story(brief("The bridge reopened.", "It cost 12 million.")).title == "The bridge reopened"
+    assert story(brief()).title == "Untitled story"
+    titled = Brief("s-1", "Bridge reopens", long.sentences, long.sources)
+    assert story(titled).title == "Bridge reopens"
