@@ -49,8 +49,8 @@ def to_markdown(digest: Digest) -> str:
         body = render.to_markdown(s.brief).split("\n", 1)[1]
         lines.append(f"## {s.rank}. {s.title}")
         if s.previous:
-            lines += ["", f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
-                          f"[earlier brief]({s.previous.href})).*"]
+            lines += ["", (f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
+                           f"[earlier brief]({s.previous.href})).*")]
         if s.update is not None:
             lines += _update_markdown(s.update)
         lines.append(body)

@@ -111,7 +111,8 @@ def test_a_run_killed_at_any_stage_finishes_on_rerun_without_duplicates_or_losse
     store, out = tmp_path / "state.sqlite", tmp_path / "out"
     code = _CHILD.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store))
     env = dict(os.environ, **{digest.KILL_ENV: stage})
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not (out / "digest.json").exists()
     expected = sorted(Path(f).stem for f in TRIP + LATER_TRIP)
@@ -167,14 +168,14 @@ def test_no_readable_article_at_all_is_an_input_error(tmp_path):
 
 def _cli(*args: str, timeout: int = 120, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "summarize.cli", "digest", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kw)
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False, **kw)
 
 
 def test_second_run_exits_75_with_one_line_while_the_store_is_locked(tmp_path):
     store = tmp_path / "state.sqlite"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from summarize.store import StoreLock\n"
-         f"with StoreLock({str(store)!r}):\n    print('held', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", ("import sys, time; from summarize.store import StoreLock\n"
+                                f"with StoreLock({str(store)!r}):\n    print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -230,7 +231,7 @@ def test_digest_page_renders_in_a_browser(tmp_path):
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     titles = [html.unescape(re.sub(r"\s+", " ", t)).strip()
               for t in re.findall(r'<h2 class="story-title">(.*?)</h2>', dom, re.DOTALL)]
