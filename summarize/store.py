@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -124,7 +124,7 @@ class StoreLock:
         self.path = Path(f"{store_path}.lock")
         self._fd: int | None = None
 
-    def __enter__(self) -> StoreLock:
+    def __enter__(self) -> Self:
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -174,7 +174,7 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -347,21 +347,28 @@ class Store:
     # --- briefs and past digests -------------------------------------------------------
 
     def get_brief(self, key: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT data FROM briefs WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._get_cached("briefs", key)
 
     def put_brief(self, key: str, story_id: str, day: str, data: dict[str, Any]) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO briefs (key, story_id, day, data) VALUES (?, ?, ?, ?)",
-                       (key, story_id, day, json.dumps(data, ensure_ascii=False)))
+        self._put_cached("briefs", key, story_id, day, data)
 
     def get_update(self, key: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT data FROM updates WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._get_cached("updates", key)
 
     def put_update(self, key: str, story_id: str, day: str, data: dict[str, Any]) -> None:
+        self._put_cached("updates", key, story_id, day, data)
+
+    _CACHES = ("briefs", "updates")  # JSON documents keyed by content: (key, story_id, day, data)
+
+    def _get_cached(self, table: str, key: str) -> dict[str, Any] | None:
+        assert table in self._CACHES  # table names cannot be bound as parameters
+        row = self.db.execute(f"SELECT data FROM {table} WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _put_cached(self, table: str, key: str, story_id: str, day: str, data: dict[str, Any]) -> None:
+        assert table in self._CACHES
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO updates (key, story_id, day, data) VALUES (?, ?, ?, ?)",
+            db.execute(f"INSERT OR REPLACE INTO {table} (key, story_id, day, data) VALUES (?, ?, ?, ?)",
                        (key, story_id, day, json.dumps(data, ensure_ascii=False)))
 
     def previous(self, story_id: str, day: str) -> PastStory | None:
