@@ -87,9 +87,16 @@ def to_html(digest: Digest) -> str:
 
 
 def write_outputs(digest: Digest, out: Path) -> None:
-    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename."""
+    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename.
+
+    Temp files a killed run left in ``out`` are removed first (the store lock keeps any
+    other run from writing there now).
+    """
     from summarize.cli import write_atomic
 
+    for name in ("digest.md", "digest.json", "digest.html"):
+        for stale in out.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
     write_atomic(out / "digest.md", to_markdown(digest))
     write_atomic(out / "digest.json", json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n")
     write_atomic(out / "digest.html", to_html(digest))

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -117,12 +118,61 @@ def test_a_run_killed_at_any_stage_finishes_on_rerun_without_duplicates_or_losse
     assert not (out / "digest.json").exists()
     expected = sorted(Path(f).stem for f in TRIP + LATER_TRIP)
     assert _stored_ids(store) == expected  # articles were committed before the kill
+    out.mkdir(exist_ok=True)
+    (out / ".digest.html.k1ll3d.tmp").write_text("<html><body>half")  # as a kill mid-write leaves
 
     result = _run([folder], "2023-11-06", out, store)
     assert _stored_ids(store) == expected
+    assert sorted(p.name for p in out.iterdir()) == ["digest.html", "digest.json", "digest.log", "digest.md"]
     shown = [a for s in json.loads((out / "digest.json").read_text())["stories"] for a in s["articles"]]
     assert sorted(shown) == expected  # every article in exactly one story, none twice
     assert result.counts["briefs_written"] == len(result.stories) - (1 if stage == "brief" else 0)
+
+
+def _groups(out: Path) -> list[list[str]]:
+    return sorted(sorted(s["articles"]) for s in json.loads((out / "digest.json").read_text())["stories"])
+
+
+def test_runs_killed_at_arbitrary_moments_then_resumed_give_the_uninterrupted_digest(tmp_path):
+    """SIGKILL from outside at moments spread over a run's work, each restart on the same store."""
+    folder = _day_folder(tmp_path, "in", TRIP + LATER_TRIP)
+
+    def start(store: Path, out: Path, code: str = _CHILD) -> subprocess.Popen:
+        code = code.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store))
+        return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def timed(child: subprocess.Popen) -> float:
+        began = time.monotonic()
+        assert child.wait(timeout=300) == 0, child.stderr.read()
+        child.stderr.close()
+        return time.monotonic() - began
+
+    # Interpreter start-up and imports (all but the run's own line), warm: the fastest of two.
+    imports = min(timed(start(tmp_path / "x", tmp_path / "x", _CHILD.rsplit("\n", 2)[0])) for _ in range(2))
+    whole = timed(start(tmp_path / "ref.sqlite", tmp_path / "ref"))
+    store, out = tmp_path / "state.sqlite", tmp_path / "out"
+    killed = 0
+    for k in range(10):
+        child = start(store, out)
+        try:
+            child.wait(timeout=imports + (whole - imports) * k / 10)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            killed += 1
+        else:
+            assert child.returncode == 0, child.stderr.read()
+        child.stderr.close()
+        if (out / "digest.json").exists():  # a reader never meets half a file
+            json.loads((out / "digest.json").read_text())
+        if (out / "digest.html").exists():
+            assert (out / "digest.html").read_text().rstrip().endswith("</html>")
+    assert killed >= 3  # most restarts were cut short, at different stages of the work
+    _run([folder], "2023-11-06", out, store)
+    expected = sorted(Path(f).stem for f in TRIP + LATER_TRIP)
+    assert _stored_ids(store) == expected  # no article lost or stored twice
+    assert _groups(out) == _groups(tmp_path / "ref")  # the same stories, each article once
+    assert not [p.name for p in out.iterdir() if p.suffix == ".tmp"]  # no half-written file left
 
 
 def test_bad_inputs_are_logged_and_the_rest_of_the_day_is_processed(tmp_path):
