@@ -40,6 +40,8 @@ _FURNITURE_SENTENCE = re.compile(
     r"""(
         your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|
         create\s+an\s+account\s+on|sign\s+up\s+for\s+(?:our|the)\s+\w*\s*newsletter|
+        breaking\s+news\s+emails|get\s+breaking\s+news\s+alerts|
+        (?:stories|news|headlines)\s+that\s+matter,?\s+delivered|delivered\s+(?:to\s+your\s+inbox|weekday\s+mornings)|
         (?:please\s+)?(?:turn\s+on|enable)\s+javascript|requires?\s+javascript|
         continue\s+reading\s+the\s+main\s+story|click\s+here\s+to|all\s+rights\s+reserved|
         copyright\s+(?:©|\(c\)|\d{4})|this\s+material\s+may\s+not\s+be\s+published|

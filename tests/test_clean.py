@@ -44,3 +44,14 @@ def test_lone_numbers_and_share_lines():
     cleaned, removed = clean_text("Share this article\n12\nFacebook Twitter\nThe minister resigned on Friday.")
     assert cleaned == "The minister resigned on Friday."
     assert len(removed) == 3
+
+
+def test_newsletter_promotions_are_removed_and_the_report_kept():
+    text = ("Breaking news emails get breaking news alerts and special reports. The news and stories that "
+            "matter, delivered weekday mornings. / updated / Gunmen stormed a military hospital in Kabul on "
+            "Wednesday. Officials said the news was delivered to the families by the army.")
+    cleaned, removed = clean_text(text)
+    assert "Breaking news" not in cleaned and "weekday mornings" not in cleaned
+    assert "Gunmen stormed a military hospital in Kabul on Wednesday." in cleaned
+    assert "Officials said the news was delivered to the families by the army." in cleaned
+    assert any("weekday mornings" in r for r in removed) and any("breaking news alerts" in r for r in removed)
