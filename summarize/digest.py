@@ -38,6 +38,7 @@ from summarize.digest_render import (  # noqa: F401 - the renderers are part of 
 )
 from summarize.embed import Embedder
 from summarize.errors import InputError
+from summarize.files import ensure_folder
 from summarize.options import Options
 from summarize.records import Article, Brief, Evidence, Story
 from summarize.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
@@ -280,14 +281,15 @@ def run(
     Raises:
         InputError: a bad date, no readable article at all, a store of a newer or unknown schema, a failed upgrade.
         StoreBusyError: another run holds the store (exit code 75).
+        OutputError: the output or store folder cannot be created, or an output cannot be written.
     """
     try:
         day = Date.fromisoformat(date)
     except ValueError:
         raise InputError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     opts = options or Options()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(Path(out_dir), "output")
+    ensure_folder(Path(store).parent, "store")
     tell = progress or (lambda stage, done, total: None)
     with StoreLock(Path(store)), Store(store) as db:
         try:
@@ -411,12 +413,12 @@ def _default_store() -> Path:
 def digest_command(inputs, day, out_dir, store, model, words, quiet) -> None:
     """Brief the day's stories into OUT/digest.{md,json,html}.
 
-    Exit codes: 0 done, 2 bad input, 3 missing model or resource, 75 another run holds
-    the store (try again later).
+    Exit codes: 0 done, 2 bad input, 3 missing model or resource, 4 the model failed,
+    5 an output or the store's folder cannot be written, 75 another run holds the store
+    (try again later).
     """
     options = Options.build(model=model, words=words)
     store = store or _default_store()
-    store.parent.mkdir(parents=True, exist_ok=True)
     if quiet:
         result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options)
     else:

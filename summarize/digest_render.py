@@ -1,7 +1,7 @@
 """Render a :class:`~summarize.digest.Digest`: ``digest.json`` (``docs/digest-schema.md``),
 ``digest.md``, ``digest.html`` (Jinja2, ``templates/digest.html.j2``) and ``digest.log``.
 
-Every output file is written through a temporary file and a rename.
+The three pages are written through temporary files and renamed together; the log is appended.
 """
 
 from __future__ import annotations
@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from summarize.errors import OutputError
+from summarize.files import remove_stale_temps, write_all_atomic
+
 if TYPE_CHECKING:
     from summarize.digest import Digest
     from summarize.update import Update
 
 SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
+OUTPUTS = ("digest.md", "digest.json", "digest.html")
 
 
 
@@ -87,19 +91,18 @@ def to_html(digest: Digest) -> str:
 
 
 def write_outputs(digest: Digest, out: Path) -> None:
-    """``digest.md``, ``digest.json`` and ``digest.html``, each through a temp file and a rename.
+    """``digest.md``, ``digest.json`` and ``digest.html``: all three are written to temp files
+    first, then renamed back to back, so a killed run leaves the earlier set whole.
 
     Temp files a killed run left in ``out`` are removed first (the store lock keeps any
     other run from writing there now).
     """
-    from summarize.cli import write_atomic
-
-    for name in ("digest.md", "digest.json", "digest.html"):
-        for stale in out.glob(f".{name}.*.tmp"):
-            stale.unlink(missing_ok=True)
-    write_atomic(out / "digest.md", to_markdown(digest))
-    write_atomic(out / "digest.json", json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n")
-    write_atomic(out / "digest.html", to_html(digest))
+    remove_stale_temps(out, OUTPUTS)
+    write_all_atomic({
+        out / "digest.md": to_markdown(digest),
+        out / "digest.json": json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n",
+        out / "digest.html": to_html(digest),
+    })
 
 
 def write_log(path: Path, digest: Digest) -> None:
@@ -108,5 +111,8 @@ def write_log(path: Path, digest: Digest) -> None:
     counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
     lines = [f"{stamp} digest {digest.date} done: {counts}"]
     lines += [f"{stamp} {'noted' if s.kept else 'skipped'} {s.id}: {s.reason}" for s in digest.skipped]
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot append to the log: {exc.strerror or exc}") from exc

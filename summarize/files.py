@@ -1,0 +1,67 @@
+"""Writing output files so that nobody ever reads half of one.
+
+Each text goes to a temporary file beside its target, is flushed to disk, and is renamed
+over the target. Several files are renamed only once all of them are written, back to
+back, so a run killed while writing leaves the previous set whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from summarize.errors import OutputError
+
+
+def write_atomic(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, flushed to disk, and a rename."""
+    write_all_atomic({Path(path): text})
+
+
+def write_all_atomic(files: Mapping[Path, str]) -> None:
+    """Write every ``path -> text``; the renames come after the last file is on disk.
+
+    Raises:
+        OutputError: a folder is missing, or a file cannot be written (permissions, disk
+            full); no temporary file is left behind and no target is changed.
+    """
+    written: list[tuple[str, Path]] = []
+    path = Path()
+    try:
+        for path, text in files.items():
+            path = Path(path)
+            directory = path.parent if str(path.parent) else Path(".")
+            if not directory.is_dir():
+                raise OutputError(f"{path}: the folder {directory} does not exist")
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+            written.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        raise
+
+
+def ensure_folder(folder: Path, what: str) -> Path:
+    """Create ``folder`` (and its parents) if needed; a failure is an :class:`OutputError`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create the {what} folder: {exc.strerror or exc}") from exc
+    return folder
+
+
+def remove_stale_temps(directory: Path, names: tuple[str, ...]) -> None:
+    """Remove the temporary files of ``names`` that a killed writer left in ``directory``."""
+    for name in names:
+        for stale in directory.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
