@@ -27,7 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from summarize.bench import iter_benchmarks, write_result, write_results_md  # noqa: E402
+from summarize.bench import iter_benchmarks  # noqa: E402
+from summarize.bench_report import write_result, write_results_md  # noqa: E402
 from summarize.datasets import load_jsonl  # noqa: E402
 from summarize.errors import SummarizeError  # noqa: E402
 from summarize.rouge import RougeOptions  # noqa: E402

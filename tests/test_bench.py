@@ -8,18 +8,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from summarize.bench import (
-    SYSTEMS,
-    SystemOutput,
-    bench,
-    benchmark,
-    iter_benchmarks,
-    check_dataset,
-    results_markdown,
-    score_outputs,
-    write_result,
-    write_results_md,
-)
+from summarize.bench import SYSTEMS, bench, benchmark, check_dataset, iter_benchmarks, score_outputs
+from summarize.bench_report import SystemOutput, results_markdown, write_result, write_results_md
 from summarize.datasets import EvalCluster, EvalDoc, EvalSet
 from summarize.errors import InputError, ResourceMissingError
 from summarize.rouge import RougeOptions, RougeScorer
