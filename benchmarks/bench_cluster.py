@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from summarize.cluster import ClusterOptions, cluster, cluster_vectors  # noqa: E402
+from summarize.events.cluster import ClusterOptions, cluster, cluster_vectors  # noqa: E402
 from summarize.records import Article  # noqa: E402
 
 DATA = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
@@ -68,7 +68,7 @@ class CachedEmbedder:
         if path.exists():
             return np.load(path)
         if self._inner is None:
-            from summarize.embed import default_embedder
+            from summarize.nlp.embed import default_embedder
 
             self._inner = default_embedder()
         vectors = self._inner.encode(texts)
@@ -246,8 +246,8 @@ def text_path(sizes=(1_000, 10_000)) -> list[dict]:
 
 def embedding_rate(n: int = 1000) -> float:
     """Leads embedded per second by MiniLM (texts repeated from the evaluation sets)."""
-    from summarize.cluster import _clean
-    from summarize.embed import default_embedder
+    from summarize.events.cluster import _clean
+    from summarize.nlp.embed import default_embedder
 
     articles = []
     for filename in SETS.values():

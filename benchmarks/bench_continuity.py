@@ -8,7 +8,7 @@ Run from the repository root::
 
 Every cluster of ``../shared/data/*.jsonl`` (or ``$SUMMARIZE_DATA``; read at run time, never
 copied) is one real story. Day 1 gets the first half of each cluster's documents (in file
-order, at least one), day 2 the rest. Both days run through ``summarize.digest.run`` with one
+order, at least one), day 2 the rest. Both days run through ``summarize.digest.job.run`` with one
 store, as the nightly job would. Outlets cycle over seven names so stories have several.
 
 Printed figures:
@@ -86,8 +86,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="keep both days' digests here (default: a temporary folder)")
     args = parser.parse_args()
 
-    from summarize import digest
-    from summarize.embed import default_embedder
+    from summarize.digest import job as digest
+    from summarize.nlp.embed import default_embedder
     from summarize.options import Options
 
     data = clusters(args.data)

@@ -60,7 +60,7 @@ def articles(n: int) -> list[dict[str, str]]:
 
 
 def child(n: int, embedder_name: str, model: str) -> dict:
-    from summarize import digest
+    from summarize.digest import job as digest
     from summarize.options import Options
 
     if embedder_name == "hashing":
@@ -69,7 +69,7 @@ def child(n: int, embedder_name: str, model: str) -> dict:
 
         embedder = HashingEmbedder()
     else:
-        from summarize.embed import default_embedder
+        from summarize.nlp.embed import default_embedder
 
         embedder = default_embedder()
     with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp:

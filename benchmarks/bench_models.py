@@ -72,8 +72,8 @@ def peak_rss_gib() -> float:
 
 def run_one(model_name: str, config: str, max_new_tokens: int, per_article: int) -> dict:
     """Load one model with one configuration and write one brief (in this process)."""
-    from summarize import model_store
-    from summarize.models import DecodingOptions, GenerativeModel, get_model
+    from summarize.models import packaged as model_store
+    from summarize.models.generative import DecodingOptions, GenerativeModel, get_model
 
     backend, kwargs = CONFIGS[config]
     packaged = model_store.PACKAGED_MODELS[model_name]

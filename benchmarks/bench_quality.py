@@ -6,7 +6,7 @@ clusters of each evaluation set (default 10 + 10 = 20), with the product's brief
 * ROUGE-1/2/L F1 (rouge-score, stemming, mean over references, no truncation);
 * faithfulness: share of brief sentences whose numbers and names all appear in their cited
   source sentences and whose support passes the check (generated sentences need a best
-  support of at least ``summarize.attribute.MIN_SUPPORT``; copied ones are sources);
+  support of at least ``summarize.briefing.attribute.MIN_SUPPORT``; copied ones are sources);
 * abstractiveness: share of the brief's word bigrams not found in the story's sources;
 * kept / repaired / dropped / extracted counts and seconds per brief.
 
@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from summarize import brief  # noqa: E402
-from summarize.attribute import MIN_SUPPORT, unsupported  # noqa: E402
-from summarize.datasets import load_jsonl  # noqa: E402
-from summarize.rouge import RougeOptions, RougeScorer  # noqa: E402
+from summarize.briefing.attribute import MIN_SUPPORT, unsupported  # noqa: E402
+from summarize.bench.datasets import load_jsonl  # noqa: E402
+from summarize.bench.rouge import RougeOptions, RougeScorer  # noqa: E402
 
 SETS = ("multiling2011_en.jsonl", "multinews_val100.jsonl")
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -41,9 +41,9 @@ def measure(config: dict, path: Path) -> dict:
 
     Returns ``{"sha256", "n_failed", "failures", "<metric>_f1": mean F1 over clusters}``.
     """
-    from summarize.bench import benchmark
-    from summarize.datasets import load_jsonl
-    from summarize.rouge import RougeOptions
+    from summarize.bench.runner import benchmark
+    from summarize.bench.datasets import load_jsonl
+    from summarize.bench.rouge import RougeOptions
 
     dataset = load_jsonl(path)
     options = RougeOptions(stemming=config["stemming"], word_limit=config["truncate"],
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from summarize.bench import fix_hash_seed
+    from summarize.bench.runner import fix_hash_seed
 
     fix_hash_seed()
     sys.exit(main())

@@ -52,7 +52,8 @@ def cli(verbose: bool) -> None:
 @click.option("--seed", type=int, default=None, help="Sampling seed [0]: same seed, same brief.")
 def brief_command(paths, fmt, out, words, model, config, one_story, sample, temperature, seed) -> None:
     """Brief every story found in PATHS (files, folders, .jsonl, or - for stdin)."""
-    from summarize import pipeline, render
+    from summarize import pipeline
+    from summarize.briefing import render
     from summarize.options import Options
 
     options = Options.build(config, words=words, model=model, sample=sample, temperature=temperature, seed=seed)
@@ -73,10 +74,10 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
 
 
 def _register_commands() -> None:
-    from summarize.bench import bench
+    from summarize.bench.runner import bench
 
     cli.add_command(bench)
-    from summarize.digest import digest_command
+    from summarize.digest.job import digest_command
 
     cli.add_command(digest_command)
 

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any
 
-from summarize import clean as clean_stage
-from summarize import loaders as load_stage
-from summarize.attribute import attribute, attribute_generated, disagreement_sentences, source_list
-from summarize.embed import Embedder, default_embedder
+from summarize.ingest import clean as clean_stage
+from summarize.ingest import loaders as load_stage
+from summarize.briefing.attribute import attribute, attribute_generated, disagreement_sentences, source_list
+from summarize.nlp.embed import Embedder, default_embedder
 from summarize.errors import InputError
 from summarize.options import Options
 from summarize.records import Article, Brief, Disagreement, Evidence, Fact, Story
-from summarize.score import WEIGHTS, score_story
-from summarize.select import select, strip_dateline
-from summarize.write import get_writer
+from summarize.evidence.score import WEIGHTS, score_story
+from summarize.evidence.select import select, strip_dateline
+from summarize.write.abstractive import get_writer
 
 log = logging.getLogger("summarize")
 
@@ -83,7 +83,8 @@ def load(inputs: Any) -> list[Article]:
 
 def _story_of(articles: list[Article]) -> Story:
     """All the given articles as one story, ordered and named the way the clusterer does."""
-    from summarize import cluster, syndication
+    from summarize.events import cluster
+    from summarize.events import syndication
 
     ordered = sorted(articles, key=lambda a: (not a.published, a.published, a.id))
     return Story(
@@ -103,7 +104,7 @@ def stories(inputs: Any, *, embedder: Embedder | None = None, **options: Any) ->
 
 def _cluster(prepared: Prepared, opts: Options, embedder: Embedder) -> list[Story]:
     """Cluster prepared articles; what the clusterer skips joins ``prepared.skipped``."""
-    from summarize import cluster
+    from summarize.events import cluster
 
     cluster_options = cluster.ClusterOptions()
     if opts.cluster_threshold is not None:
@@ -179,7 +180,7 @@ def brief_story(
 ) -> Brief:
     """Score, select, write and attribute one story.
 
-    ``evidence`` is the story's :func:`~summarize.score.score_story` result when the caller
+    ``evidence`` is the story's :func:`~summarize.evidence.score.score_story` result when the caller
     already has it (the digest reuses it for "what is new"); it is computed otherwise.
 
     ``timings`` (seconds per stage, e.g. ``load_clean`` and ``cluster`` measured by the

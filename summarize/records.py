@@ -122,7 +122,7 @@ class BriefSentence:
         support: The source sentences the citations come from.
         salience: Salience score of the evidence this sentence was built from (0..1).
         parts: The parts of that salience: ``centrality``, ``position``, ``coverage``
-            (see :mod:`summarize.score`); empty for a stated disagreement.
+            (see :mod:`summarize.evidence.score`); empty for a stated disagreement.
         agreement: Number of independent voices (outlets, syndication counted once) that
             report it.
         status: ``"extracted"`` (copied from a source), ``"kept"`` (generated and
@@ -199,20 +199,20 @@ class Brief:
         raise KeyError(n)
 
     def to_dict(self) -> dict[str, Any]:
-        from summarize import render
+        from summarize.briefing import render
 
         return render.brief_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Brief:
-        from summarize import render
+        from summarize.briefing import render
 
         return render.brief_from_dict(data)
 
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """A story sentence with its salience parts (see ``summarize.score``).
+    """A story sentence with its salience parts (see ``summarize.evidence.score``).
 
     Attributes:
         sentence: The sentence and its offsets.

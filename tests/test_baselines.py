@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.baselines import BASELINES, Lead, OfflineTokenizer, SumySystem, fit_budget, word_count
-from summarize.datasets import EvalDoc
+from summarize.bench.baselines import BASELINES, Lead, OfflineTokenizer, SumySystem, fit_budget, word_count
+from summarize.bench.datasets import EvalDoc
 
 DOCS = (
     EvalDoc("a", "Storm hits the coast. Power is out for thousands. Schools are closed."),

@@ -8,11 +8,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from summarize.bench import SYSTEMS, bench, benchmark, check_dataset, iter_benchmarks, score_outputs
-from summarize.bench_report import SystemOutput, results_markdown, write_result, write_results_md
-from summarize.datasets import EvalCluster, EvalDoc, EvalSet
+from summarize.bench.runner import SYSTEMS, bench, benchmark, check_dataset, iter_benchmarks, score_outputs
+from summarize.bench.report import SystemOutput, results_markdown, write_result, write_results_md
+from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet
 from summarize.errors import InputError, ResourceMissingError
-from summarize.rouge import RougeOptions, RougeScorer
+from summarize.bench.rouge import RougeOptions, RougeScorer
 
 FAST = RougeOptions(n_resamples=50)
 
@@ -194,8 +194,8 @@ def test_unavailable_system_is_reported_and_others_still_run(monkeypatch, tmp_pa
 
 def test_brief_system_records_pipeline_stage_timings(monkeypatch):
     """Our own systems report the pipeline's stages (load_clean ... attribute)."""
-    from summarize import bench
-    from summarize.datasets import EvalDoc
+    from summarize.bench import runner as bench
+    from summarize.bench.datasets import EvalDoc
 
     class FakeBrief:
         plain_text = "A summary."

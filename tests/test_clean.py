@@ -1,5 +1,5 @@
-from summarize.clean import clean, clean_text
-from summarize.loaders import read
+from summarize.ingest.clean import clean, clean_text
+from summarize.ingest.loaders import read
 from tests.conftest import SEEDS
 
 FURNITURE = [

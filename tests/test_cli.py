@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from summarize import render
+from summarize.briefing import render
 from summarize.cli import cli
 from tests.conftest import TRIP
 

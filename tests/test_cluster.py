@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from summarize.cluster import (
+from summarize.events.cluster import (
     ClusterOptions,
     StoryIndex,
     cluster,

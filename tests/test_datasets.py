@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.datasets import (
+from summarize.bench.datasets import (
     EvalCluster,
     EvalDoc,
     load_dataset,

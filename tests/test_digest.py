@@ -1,4 +1,4 @@
-"""The nightly digest (summarize.digest): ingest, story continuity, cache, crash safety, HTML."""
+"""The nightly digest (summarize.digest.job): ingest, story continuity, cache, crash safety, HTML."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import LATER_TRIP, ROOT, TRIP, HashingEmbedder
 
-from summarize import digest
+from summarize.digest import job as digest
 from summarize.errors import InputError
 from summarize.records import Brief, BriefSentence, Source
 
@@ -101,7 +101,7 @@ _CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from conftest import HashingEmbedder
-    from summarize import digest
+    from summarize.digest import job as digest
     digest.run([{folder!r}], date="2023-11-06", out_dir={out!r}, store={store!r}, embedder=HashingEmbedder())
 """)
 
@@ -224,7 +224,7 @@ def _cli(*args: str, timeout: int = 120, **kw) -> subprocess.CompletedProcess:
 def test_second_run_exits_75_with_one_line_while_the_store_is_locked(tmp_path):
     store = tmp_path / "state.sqlite"
     holder = subprocess.Popen(
-        [sys.executable, "-c", ("import sys, time; from summarize.store import StoreLock\n"
+        [sys.executable, "-c", ("import sys, time; from summarize.digest.store import StoreLock\n"
                                 f"with StoreLock({str(store)!r}):\n    print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from summarize.disagree import consistent, find_conflicts, quantities
+from summarize.evidence.disagree import consistent, find_conflicts, quantities
 from summarize.records import ScoredSentence, Sentence
 
 

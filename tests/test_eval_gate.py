@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.datasets import sha256_of
+from summarize.bench.datasets import sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,10 +1,10 @@
-"""RSS/Atom feed files -> articles (summarize.feeds)."""
+"""RSS/Atom feed files -> articles (summarize.ingest.feeds)."""
 
 from __future__ import annotations
 
 import pytest
 
-from summarize import feeds
+from summarize.ingest import feeds
 from summarize.errors import InputError
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -111,7 +111,7 @@ def test_feed_urls_are_fetched_and_failures_are_input_errors_naming_the_url(feed
 def test_digest_reads_a_feed_url_and_logs_an_unreachable_one(feed_server, tmp_path):
     from conftest import HashingEmbedder
 
-    from summarize import digest
+    from summarize.digest import job as digest
 
     result = digest.run([f"{feed_server}/news.rss", "http://127.0.0.1:9/closed.rss"], date="2026-11-23",
                         out_dir=tmp_path / "out", store=tmp_path / "s.sqlite", embedder=HashingEmbedder())

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from summarize.errors import InputError
-from summarize.loaders import read
+from summarize.ingest.loaders import read
 from tests.conftest import SEEDS
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from summarize import model_store, models
+from summarize.models import packaged as model_store
+from summarize.models import generative as models
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.model_store import PackagedModel
-from summarize.models import DecodingOptions, Generation, GenerativeModel
+from summarize.models.packaged import PackagedModel
+from summarize.models.generative import DecodingOptions, Generation, GenerativeModel
 
 
 # --- cache location -------------------------------------------------------------------
@@ -272,7 +273,7 @@ def test_packed_linears_match_torch_linear(tmp_path):
     torch = pytest.importorskip("torch")
     from safetensors.torch import save_file
 
-    from summarize import cpu_linear
+    from summarize.models import cpu_linear
 
     if not cpu_linear.available():
         pytest.skip("this torch build has no oneDNN")

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 import summarize
-from summarize import render
-from summarize.embed import default_embedder
+from summarize.briefing import render
+from summarize.nlp.embed import default_embedder
 from summarize.errors import InputError
 from tests.conftest import LATER_TRIP, SEEDS, TRIP
 from tests.test_clean import FURNITURE, FURNITURE_LINES

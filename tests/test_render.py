@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from summarize import render
+from summarize.briefing import render
 from summarize.errors import OutputError
 from summarize.records import Brief, BriefSentence, Disagreement, Fact, Source, Support
 

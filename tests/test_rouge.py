@@ -6,7 +6,7 @@ import pytest
 from rouge_score import rouge_scorer
 
 from summarize.errors import InputError
-from summarize.rouge import (
+from summarize.bench.rouge import (
     RougeOptions,
     RougeScorer,
     Score,

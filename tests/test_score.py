@@ -1,8 +1,8 @@
 """Evidence stage on small hand-made stories (fake embedder: plumbing, not model quality)."""
 
 from summarize.records import Article, Story
-from summarize.score import score_story, voice_map
-from summarize.select import select
+from summarize.evidence.score import score_story, voice_map
+from summarize.evidence.select import select
 
 A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
      "Rescue teams searched the water through the night. "

@@ -1,5 +1,5 @@
 from summarize.records import Article
-from summarize.segment import sentences, split
+from summarize.nlp.segment import sentences, split
 
 
 def test_abbreviations_do_not_end_sentences():

@@ -1,4 +1,4 @@
-"""The digest's SQLite state (summarize.store)."""
+"""The digest's SQLite state (summarize.digest.store)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import HashingEmbedder, make_article
 
-from summarize.cluster import StoryIndex
+from summarize.events.cluster import StoryIndex
 from summarize.errors import InputError
-from summarize.store import (
+from summarize.digest.store import (
     SCHEMA_VERSION,
     CachedEmbedder,
     Store,
@@ -78,7 +78,7 @@ def test_store_of_an_unknown_or_newer_schema_version_is_refused_and_left_alone(t
 
 def _version_1_store(path: Path) -> None:
     """A store as summarize wrote it before schema version 2 (the v1 tables, one article)."""
-    from summarize import store as store_module
+    from summarize.digest import store as store_module
 
     db = sqlite3.connect(path)
     db.executescript(store_module._SCHEMA + "INSERT INTO schema_version VALUES (1);")
@@ -107,7 +107,7 @@ def test_a_version_1_store_is_upgraded_in_place_after_a_backup(tmp_path):
 
 
 def test_a_failed_upgrade_leaves_the_version_1_file_as_it_was(tmp_path, monkeypatch):
-    from summarize import store as store_module
+    from summarize.digest import store as store_module
 
     path = tmp_path / "v1.sqlite"
     _version_1_store(path)

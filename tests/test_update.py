@@ -1,4 +1,4 @@
-"""What is new in a continuing story (summarize.update) and how the digest shows it."""
+"""What is new in a continuing story (summarize.digest.update) and how the digest shows it."""
 
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ import pytest
 from conftest import ROOT, TRIP, HashingEmbedder, make_article
 from test_write import FakeModel
 
-from summarize import digest, pipeline, update
+from summarize.digest import job as digest
+from summarize import pipeline
+from summarize.digest import update
 from summarize.options import Options
 from summarize.records import Story
-from summarize.score import (
+from summarize.evidence.score import (
     ScoreOptions,
     claim_similarity,
     lexical_similarity,
     score_story,
 )
-from summarize.write import AbstractiveWriter
+from summarize.write.abstractive import AbstractiveWriter
 
 MONDAY = [
     make_article("m1", "Floods killed 12 people in the Valencia region on Monday, officials said. "
@@ -198,7 +200,7 @@ def test_a_version_1_store_from_before_the_upgrade_runs_the_next_day_with_nothin
 
 @pytest.mark.slow
 def test_with_minilm_the_new_death_toll_is_a_changed_figure_cited_to_both_outlets():
-    from summarize.embed import default_embedder
+    from summarize.nlp.embed import default_embedder
 
     *_, result = _update_after_monday(TUESDAY, default_embedder())
     (change,) = result.changed
@@ -211,7 +213,7 @@ def test_with_minilm_the_new_death_toll_is_a_changed_figure_cited_to_both_outlet
 @pytest.mark.slow
 def test_real_default_path_update_of_the_seed_trip(tmp_path):
     """MiniLM and Punkt: day 1 three seed articles, day 2 the fourth; what is new is not a repeat."""
-    from summarize.embed import default_embedder
+    from summarize.nlp.embed import default_embedder
 
     store = tmp_path / "s.sqlite"
     folders = []
@@ -238,7 +240,7 @@ def test_real_default_path_update_of_the_seed_trip(tmp_path):
 
 
 def _articles(store: Path, ids):
-    from summarize.store import _article_from_json
+    from summarize.digest.store import _article_from_json
 
     db = sqlite3.connect(store)
     try:

@@ -7,7 +7,7 @@ import pytest
 from summarize.options import Options
 from summarize.pipeline import brief_story
 from summarize.records import Article, Story
-from summarize.write import AbstractiveWriter, clean_generation, get_writer, ExtractiveWriter
+from summarize.write.abstractive import AbstractiveWriter, clean_generation, get_writer, ExtractiveWriter
 
 A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
      "Rescue teams searched the water through the night. "
@@ -119,7 +119,7 @@ def test_length_is_held_whatever_the_model_writes():
 
 
 def test_long_evidence_goes_through_map_reduce(monkeypatch):
-    from summarize import write
+    from summarize.write import abstractive as write
 
     monkeypatch.setattr(write, "MAX_PROMPT_TOKENS", 20)
     monkeypatch.setattr(write, "SLICE_TOKENS", 20)
@@ -151,7 +151,7 @@ def test_tiny_model_end_to_end_on_a_seed_pair():
 def test_default_model_end_to_end_on_the_seed_story():
     """The real quality model on the four-outlet seed story (CI runs it: about 1-2 min)."""
     import summarize
-    from summarize.attribute import unsupported
+    from summarize.briefing.attribute import unsupported
     from tests.conftest import TRIP
 
     b = summarize.brief(TRIP, model="default")

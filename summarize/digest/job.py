@@ -1,10 +1,10 @@
 """The nightly digest: a day's articles in, one ranked page of cited story briefs out.
 
 ingest (files, folders, JSONL, RSS/Atom) -> clean -> store (dedup) -> assign stories
-(:class:`~summarize.cluster.StoryIndex`, ids stable across days) -> rank -> brief (cached)
--> what is new in continuing stories (:mod:`summarize.update`, cached) -> render ``digest.md``, ``digest.json`` (``docs/digest-schema.md``), ``digest.html``.
+(:class:`~summarize.events.cluster.StoryIndex`, ids stable across days) -> rank -> brief (cached)
+-> what is new in continuing stories (:mod:`summarize.digest.update`, cached) -> render ``digest.md``, ``digest.json`` (``docs/digest-schema.md``), ``digest.html``.
 
-State lives in a :class:`~summarize.store.Store`; see there why a run killed at any point
+State lives in a :class:`~summarize.digest.store.Store`; see there why a run killed at any point
 can simply be started again. Exit codes of ``summarize digest``: 0 done, 2 bad input
 (or a store of a newer or unknown schema version; an older one is upgraded), 3 a missing
 model or resource, 75 another run holds the store or SQLite failed temporarily (retry later).
@@ -26,9 +26,10 @@ from typing import Any
 
 import click
 
-from summarize import clean as clean_stage
-from summarize import feeds, loaders
-from summarize.digest_render import (  # noqa: F401 - the renderers are part of this module's API
+from summarize.ingest import clean as clean_stage
+from summarize.ingest import feeds
+from summarize.ingest import loaders
+from summarize.digest.render import (  # noqa: F401 - the renderers are part of this module's API
     SCHEMA_VERSION,
     to_dict,
     to_html,
@@ -36,13 +37,13 @@ from summarize.digest_render import (  # noqa: F401 - the renderers are part of 
     write_log,
     write_outputs,
 )
-from summarize.embed import Embedder
+from summarize.nlp.embed import Embedder
 from summarize.errors import InputError
 from summarize.files import ensure_folder
 from summarize.options import Options
 from summarize.records import Article, Brief, Evidence, Story
-from summarize.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
-from summarize.update import Update
+from summarize.digest.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
+from summarize.digest.update import Update
 
 CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
@@ -224,8 +225,9 @@ def brief_key(story: Story, hashes: dict[str, str], opts: Options, embedder_name
 
 def _brief(story: Story, opts: Options, vectors: Embedder) -> tuple[Brief, Evidence]:
     """A new brief of ``story`` and the evidence it was made from."""
-    from summarize import pipeline, syndication
-    from summarize.score import score_story
+    from summarize import pipeline
+    from summarize.events import syndication
+    from summarize.evidence.score import score_story
 
     story = replace(story, voices=syndication.voices(story.articles))
     timings: dict[str, float] = {}
@@ -242,14 +244,14 @@ def update_key(brief_key_: str, past: PastStory) -> str:
 def _update(db: Store, story: Story, made: Brief, evidence: Evidence | None, past: PastStory,
             earlier: dict[str, Any] | None, key: str, opts: Options, vectors: Embedder, day: Date) -> Update:
     """What is new in a continuing story since its earlier digest (cached like briefs)."""
-    from summarize import update
-    from summarize.score import score_story
+    from summarize.digest import update
+    from summarize.evidence.score import score_story
 
     ukey = update_key(key, past)
     if (data := db.get_update(ukey)) is not None:
         return Update.from_dict(data)
     if evidence is None:  # the brief came from the cache; its evidence is cheap to rebuild (vectors are stored)
-        from summarize import syndication
+        from summarize.events import syndication
 
         evidence = score_story(replace(story, voices=syndication.voices(story.articles)), vectors)
     made_update = update.whats_new(
@@ -313,7 +315,7 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
 
 def _assign(db: Store, embedder: Embedder, skipped: list[Skip]) -> None:
     """Put every stored article without a story (this run's, or a killed run's) in one."""
-    from summarize.cluster import StoryIndex
+    from summarize.events.cluster import StoryIndex
 
     pending = db.pending()
     if not pending:
@@ -342,7 +344,7 @@ def _day_stories(db: Store, day: Date, skipped: list[Skip]) -> tuple[list[tuple[
 
 def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Options,
          embedder: Embedder | None, tell: Progress) -> Digest:
-    from summarize.embed import default_embedder
+    from summarize.nlp.embed import default_embedder
 
     skipped: list[Skip] = []
     tell("read", 0, len(inputs))

@@ -77,7 +77,7 @@ def _drop_furniture_sentences(line: str) -> tuple[str, list[str]]:
     """Remove the sentences of a line that are furniture; return (kept, removed)."""
     if not _FURNITURE_SENTENCE.search(line):
         return line, []
-    from summarize.segment import split_spans
+    from summarize.nlp.segment import split_spans
 
     kept, removed, last = [], [], 0
     for start, end in split_spans(line):

@@ -42,7 +42,7 @@ def prompts_dir() -> Path:
     explicit = os.environ.get("SUMMARIZE_PROMPTS_DIR")
     if explicit:
         return Path(explicit)
-    checkout = Path(__file__).resolve().parent.parent / "prompts"
+    checkout = Path(__file__).resolve().parents[2] / "prompts"
     if (checkout / "brief.system.j2").is_file():
         return checkout
     try:

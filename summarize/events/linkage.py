@@ -1,4 +1,4 @@
-"""The graph and linkage stage of event clustering (:mod:`summarize.cluster`).
+"""The graph and linkage stage of event clustering (:mod:`summarize.events.cluster`).
 
 Candidate pairs come from each vector's nearest neighbours: exact (chunked matrix
 products), or approximate above ``exact_limit`` candidates (an inverted file over spherical
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
-    from summarize.cluster import ClusterOptions
+    from summarize.events.cluster import ClusterOptions
 
 __all__ = ["Groups", "agglomerate", "candidate_graph", "neighbours", "unique_pairs"]
 

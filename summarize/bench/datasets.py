@@ -121,7 +121,7 @@ def _read_lines(path: Path) -> Iterable[tuple[int, dict]]:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    from summarize.loaders import iter_jsonl
+    from summarize.ingest.loaders import iter_jsonl
 
     for number, row in iter_jsonl(text, str(path)):
         if not isinstance(row, dict):

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from summarize.embed import Embedder
+from summarize.nlp.embed import Embedder
 from summarize.records import BriefSentence, Evidence, ScoredSentence, Source, Support
-from summarize.score import stems
-from summarize.select import Selected, strip_dateline, words
-from summarize.write import Draft
+from summarize.evidence.score import stems
+from summarize.evidence.select import Selected, strip_dateline, words
+from summarize.write.abstractive import Draft
 
 SEMANTIC_WEIGHT = 0.6
 MIN_SUPPORT = 0.62  # best support below this: the sentence is not kept as written

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from summarize.options import Options
-from summarize.prompting import Prompt
+from summarize.write.prompting import Prompt
 from summarize.records import Evidence
-from summarize.select import Selected
+from summarize.evidence.select import Selected
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ _LABEL = re.compile(r"^\s*(?:brief|summary|news brief)\s*:\s*", re.IGNORECASE)
 
 
 class GenerativeModelLike(Protocol):
-    """What the writer needs of a model (see :class:`summarize.models.GenerativeModel`)."""
+    """What the writer needs of a model (see :class:`summarize.models.generative.GenerativeModel`)."""
 
     spec: str
 
@@ -104,9 +104,9 @@ class AbstractiveWriter:
     selected claim is cut silently.
 
     Args:
-        spec: Model name or path for :func:`summarize.models.get_model`.
+        spec: Model name or path for :func:`summarize.models.generative.get_model`.
         model: A ready model object (tests pass a fake one).
-        decoding: :class:`summarize.models.DecodingOptions`; the model's defaults if None.
+        decoding: :class:`summarize.models.generative.DecodingOptions`; the model's defaults if None.
     """
 
     name = "abstractive"
@@ -119,7 +119,7 @@ class AbstractiveWriter:
     @property
     def model(self) -> GenerativeModelLike:
         if self._model is None:
-            from summarize.models import get_model
+            from summarize.models.generative import get_model
 
             self._model = get_model(self.spec)
         return self._model
@@ -130,7 +130,7 @@ class AbstractiveWriter:
             return self.decoding
         from dataclasses import replace
 
-        from summarize.models import DecodingOptions
+        from summarize.models.generative import DecodingOptions
 
         base = getattr(self.model, "default_options", None) or DecodingOptions()
         return replace(base, do_sample=True, temperature=options.temperature, top_p=options.top_p,
@@ -149,8 +149,9 @@ class AbstractiveWriter:
         return self._generate(prompt, words, log, self._decoding(options))
 
     def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
-        from summarize import prompting, segment
-        from summarize.select import select
+        from summarize.write import prompting
+        from summarize.nlp import segment
+        from summarize.evidence.select import select
 
         words = options.words
         pool = select(evidence, int(words * EVIDENCE_FACTOR * max(1.0, len(evidence.story.articles) / 8)),

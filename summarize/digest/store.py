@@ -7,7 +7,7 @@ killed run stopped:
 1. ``add_articles``: new articles (deduplicated by URL and by content hash) with the day
    they arrived and no story yet.
 2. ``save_assignments``: the story of each pending article together with the updated
-   :class:`~summarize.cluster.StoryIndex` (one transaction, so they never disagree).
+   :class:`~summarize.events.cluster.StoryIndex` (one transaction, so they never disagree).
 3. ``put_brief``: one cached brief per story, keyed by what it was made from.
 4. ``finish_run``: the day's story list, for continuity links from later days.
 
@@ -35,7 +35,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from summarize.cluster import StoryIndex
+from summarize.events.cluster import StoryIndex
 from summarize.errors import InputError, OutputError, StoreBusyError, SummarizeError
 from summarize.records import Article
 

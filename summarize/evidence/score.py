@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from summarize import segment
-from summarize.embed import Embedder
+from summarize.nlp import segment
+from summarize.nlp.embed import Embedder
 from summarize.records import ClaimGroup, Evidence, ScoredSentence, Sentence, Story
 
 WEIGHTS = {"centrality": 0.5, "position": 0.2, "coverage": 0.3}
@@ -301,7 +301,7 @@ def score_story(
             salience=scored[members[0]].salience,
         ))
 
-    from summarize import disagree
+    from summarize.evidence import disagree
 
     conflicts = disagree.find_conflicts(scored, claim, voices)
     unique = tuple(unique_claims(groups))

@@ -12,7 +12,7 @@ this module                                 ROUGE-1.5.5.pl
 =========================================  ==================================================
 ``metrics`` rouge1, rouge2                  ``-n 2``
 ``metrics`` rougeLsum (newline-split        ``ROUGE-L`` (its LCS is summary-level: a union
-sentences from :func:`summarize.segment.    LCS over sentence units). rouge-score's
+sentences from :func:`summarize.nlp.segment.    LCS over sentence units). rouge-score's
 split`)                                     ``rougeL`` is one LCS over the whole text and has
                                             no 1.5.5 counterpart (use ``-x`` to hide 1.5.5's)
 ``stemming=True`` (default)                 ``-m`` (Porter; rouge-score stems tokens longer
@@ -206,7 +206,7 @@ class RougeScorer:
     Args:
         options: Metrics, stemming, truncation and bootstrap settings.
         splitter: Sentence splitter used for ``rougeLsum`` units and for truncation;
-            defaults to :func:`summarize.segment.split` (Punkt, offline).
+            defaults to :func:`summarize.nlp.segment.split` (Punkt, offline).
     """
 
     def __init__(
@@ -218,7 +218,7 @@ class RougeScorer:
 
         self.options = options or RougeOptions()
         if splitter is None:
-            from summarize.segment import split as splitter
+            from summarize.nlp.segment import split as splitter
         self._split = splitter
         self._tokenizer = tokenizers.DefaultTokenizer(use_stemmer=self.options.stemming)
         # rougeLsum units are newline-separated lines; we put one sentence per line.

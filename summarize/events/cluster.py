@@ -24,7 +24,7 @@ product of their vector sums divided by their sizes, so links stay exact without
 of several articles also need a link of at least ``relative`` times their own mean inner
 similarity (the relative closeness of Chameleon, Karypis et al., 1999), and two groups
 whose date ranges are more than ``max_gap_days`` apart never merge. The graph and the
-linkage are in :mod:`summarize.linkage`; this module builds the vectors and keeps the index.
+linkage are in :mod:`summarize.events.linkage`; this module builds the vectors and keeps the index.
 
 Results do not depend on the input order: articles are sorted by id first and every tie is
 broken by position in that order. A story's id is :func:`story_id` of its first member in
@@ -43,9 +43,9 @@ from datetime import date
 import numpy as np
 import scipy.sparse as sp
 
-from summarize.embed import Embedder
+from summarize.nlp.embed import Embedder
 from summarize.errors import InputError
-from summarize.linkage import (
+from summarize.events.linkage import (
     Groups,
     agglomerate,
     candidate_graph,
@@ -176,7 +176,7 @@ def _looks_english(text: str) -> bool:
 
 def _clean(article: Article, lead_sentences: int) -> tuple[str, str]:
     """(lead, full) texts: title plus content sentences, page furniture dropped."""
-    from summarize.segment import split
+    from summarize.nlp.segment import split
 
     sentences = [
         s.strip()
@@ -347,7 +347,7 @@ class StoryIndex:
         if not ready:
             return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped))
         if embedder is None:
-            from summarize.embed import default_embedder
+            from summarize.nlp.embed import default_embedder
 
             embedder = default_embedder()
         arts = [r[0] for r in ready]
@@ -491,7 +491,7 @@ def cluster_report(
     accepted (or, when unknown, the text does not look English), or no text is left once
     page furniture is dropped. Every other article is in exactly one story.
     """
-    from summarize.syndication import voices
+    from summarize.events.syndication import voices
 
     result = StoryIndex(options).assign(articles, embedder=embedder)
     by_id: dict[str, Article] = {}
@@ -518,7 +518,7 @@ def cluster(
 
     Args:
         articles: Articles in any order; titles and dates help but are optional.
-        embedder: Sentence embedder; defaults to MiniLM (:func:`~summarize.embed.default_embedder`).
+        embedder: Sentence embedder; defaults to MiniLM (:func:`~summarize.nlp.embed.default_embedder`).
         options: Clustering settings; :class:`ClusterOptions` defaults when omitted.
 
     Returns:

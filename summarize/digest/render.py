@@ -1,4 +1,4 @@
-"""Render a :class:`~summarize.digest.Digest`: ``digest.json`` (``docs/digest-schema.md``),
+"""Render a :class:`~summarize.digest.job.Digest`: ``digest.json`` (``docs/digest-schema.md``),
 ``digest.md``, ``digest.html`` (Jinja2, ``templates/digest.html.j2``) and ``digest.log``.
 
 The three pages are written through temporary files and renamed together; the log is appended.
@@ -15,8 +15,8 @@ from summarize.errors import OutputError
 from summarize.files import remove_stale_temps, write_all_atomic
 
 if TYPE_CHECKING:
-    from summarize.digest import Digest
-    from summarize.update import Update
+    from summarize.digest.job import Digest
+    from summarize.digest.update import Update
 
 SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
 OUTPUTS = ("digest.md", "digest.json", "digest.html")
@@ -45,7 +45,7 @@ def to_dict(digest: Digest) -> dict[str, Any]:
 
 
 def to_markdown(digest: Digest) -> str:
-    from summarize import render
+    from summarize.briefing import render
 
     lines = [f"# News digest, {digest.date}", "",
              f"{len(digest.stories)} stories from {digest.counts.get('read', 0)} articles read.", ""]
@@ -66,7 +66,7 @@ def to_markdown(digest: Digest) -> str:
 
 
 def _update_markdown(update: Update) -> list[str]:
-    from summarize.render import citation_marks
+    from summarize.briefing.render import citation_marks
 
     lines = ["", f"**New since {update.since}:** "
              + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)

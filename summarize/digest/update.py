@@ -6,18 +6,18 @@ today's articles alone, and readers who saw yesterday's brief want to know what 
 story from earlier days and the earlier brief itself.
 
 * **New claims.** A claim group of today's evidence is new when its claim similarity (the
-  evidence stage's mix of embedding cosine and TF-IDF, :func:`summarize.score.claim_similarity`)
+  evidence stage's mix of embedding cosine and TF-IDF, :func:`summarize.evidence.score.claim_similarity`)
   to every earlier sentence stays below the same-claim threshold. The most salient new
   claims are stated, most salient first, within ``words`` words, each cited to every
   article of today that reports it.
 * **Changed figures.** A quantity of today that the disagreement rules
-  (:func:`summarize.disagree.find_conflicts`) find inconsistent with the same quantity in an
+  (:func:`summarize.evidence.disagree.find_conflicts`) find inconsistent with the same quantity in an
   earlier sentence about the same claim ("12 dead" yesterday, "20 dead" today).
 * **New outlets.** Outlets reporting today that earlier coverage did not include.
 
 With a generative model the new claims are rewritten with the ``update`` prompt (the
 earlier brief is given as context) and every written sentence is aligned, verified and
-repaired against today's sources exactly as a brief is (:func:`summarize.attribute.attribute_generated`);
+repaired against today's sources exactly as a brief is (:func:`summarize.briefing.attribute.attribute_generated`);
 a sentence that turns out to restate the earlier coverage is dropped.
 """
 
@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from summarize import segment
-from summarize.attribute import attribute_generated, source_list, supports_of
-from summarize.disagree import find_conflicts
-from summarize.embed import Embedder
+from summarize.nlp import segment
+from summarize.briefing.attribute import attribute_generated, source_list, supports_of
+from summarize.evidence.disagree import find_conflicts
+from summarize.nlp.embed import Embedder
 from summarize.options import Options
 from summarize.records import (
     Article,
@@ -43,9 +43,9 @@ from summarize.records import (
     ScoredSentence,
     Sentence,
 )
-from summarize.score import ScoreOptions, claim_similarity, lexical_similarity
-from summarize.select import Selected, strip_dateline, words
-from summarize.write import Draft
+from summarize.evidence.score import ScoreOptions, claim_similarity, lexical_similarity
+from summarize.evidence.select import Selected, strip_dateline, words
+from summarize.write.abstractive import Draft
 
 SHARE_OF_BUDGET = 0.5  # "what is new" gets up to half the brief's word budget ...
 MAX_SENTENCES = 3  # ... and at most this many sentences
@@ -90,7 +90,7 @@ class Update:
         return not (self.sentences or self.changed)
 
     def to_dict(self) -> dict[str, Any]:
-        from summarize.render import sentence_to_dict
+        from summarize.briefing.render import sentence_to_dict
 
         return {
             "since": self.since,
@@ -103,7 +103,7 @@ class Update:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Update:
-        from summarize.render import sentence_from_dict
+        from summarize.briefing.render import sentence_from_dict
 
         return cls(
             since=data["since"],
@@ -186,7 +186,7 @@ def whats_new(
     """What today's evidence adds to the earlier coverage of the same story.
 
     Args:
-        evidence: Today's evidence (``summarize.score.score_story`` of today's articles).
+        evidence: Today's evidence (``summarize.evidence.score.score_story`` of today's articles).
         today: Today's brief of that evidence; citations use its source numbering.
         since: The day of the earlier digest.
         earlier_articles: The story's articles from earlier days.
@@ -244,8 +244,8 @@ def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chos
              known: list[str], embedder: Embedder, options: Options, writer: Any, since: str,
              budget: int) -> tuple[tuple[BriefSentence, ...], dict]:
     """The new claims in the model's words, verified against today's sources."""
-    from summarize import prompting
-    from summarize.write import EvidenceItem, get_writer
+    from summarize.write import prompting
+    from summarize.write.abstractive import EvidenceItem, get_writer
 
     writer = writer or get_writer(options.model)
     items = [EvidenceItem(n=i + 1, text=strip_dateline(g.seed.sentence.text), support=g.support)

@@ -1,7 +1,7 @@
 """The ROUGE benchmark runner: run a system over clusters, score it, write the results.
 
-One run (:func:`benchmark`) becomes a :class:`~summarize.bench_report.BenchResult`, which
-:mod:`summarize.bench_report` writes to a folder (``scores.csv``, ``summary.md``,
+One run (:func:`benchmark`) becomes a :class:`~summarize.bench.report.BenchResult`, which
+:mod:`summarize.bench.report` writes to a folder (``scores.csv``, ``summary.md``,
 ``run.json``) and gathers into ``benchmarks/RESULTS.md``.
 A cluster the system fails on (an exception, or empty output) scores zero and is counted
 in the mean and listed; it is never dropped. Only a missing resource (a model that is not
@@ -18,21 +18,21 @@ from pathlib import Path
 
 import click
 
-from summarize.baselines import BASELINES, System
-from summarize.bench_report import (
+from summarize.bench.baselines import BASELINES, System
+from summarize.bench.report import (
     BenchResult,
     SystemOutput,
     Timings,
     write_result,
     write_results_md,
 )
-from summarize.datasets import EvalCluster, EvalDoc, EvalSet, load_dataset
+from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet, load_dataset
 from summarize.errors import (
     InputError,
     ResourceMissingError,
     SummarizeError,
 )
-from summarize.rouge import (
+from summarize.bench.rouge import (
     ClusterScore,
     RougeOptions,
     RougeScorer,
@@ -148,7 +148,7 @@ def benchmark(
     """Run one system over a dataset and score it.
 
     Args:
-        dataset: The clusters (see :mod:`summarize.datasets`).
+        dataset: The clusters (see :mod:`summarize.bench.datasets`).
         system_name: A :data:`SYSTEMS` name, or any label when ``system`` is given.
         words: The word budget given to the system.
         options: ROUGE options (truncation, stemming, bootstrap seed).
@@ -157,7 +157,7 @@ def benchmark(
         reference_seconds: LexRank's system time on the same clusters, for the speed
             ratio; when ``None`` and the system is not LexRank, no ratio is reported.
     """
-    from summarize.segment import split
+    from summarize.nlp.segment import split
 
     check_dataset(dataset)
     system = system or get_system(system_name)

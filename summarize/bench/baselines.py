@@ -1,7 +1,7 @@
 """Baseline summarizers for the ROUGE benchmark: Lead-k and four sumy algorithms.
 
 Every baseline is a :class:`System`: called with a cluster's documents and a word budget,
-it returns the summary text. Sentences come from :func:`summarize.segment.split` (Punkt,
+it returns the summary text. Sentences come from :func:`summarize.nlp.segment.split` (Punkt,
 offline) and are picked in the system's priority order while they fit the budget
 (:func:`fit_budget`), so every system is held to the same length.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from summarize.datasets import EvalDoc
+from summarize.bench.datasets import EvalDoc
 from summarize.errors import ResourceMissingError
 
 
@@ -70,7 +70,7 @@ def _join(sentences: Sequence[str], words: int) -> str:
 
 
 def _split(text: str) -> list[str]:
-    from summarize.segment import split
+    from summarize.nlp.segment import split
 
     return split(text)
 
@@ -209,4 +209,4 @@ BASELINES: dict[str, System] = {
     "lsa": SumySystem("lsa"),
     "luhn": SumySystem("luhn"),
 }
-"""Baselines by name; :data:`summarize.bench.SYSTEMS` adds our own systems."""
+"""Baselines by name; :data:`summarize.bench.runner.SYSTEMS` adds our own systems."""

@@ -1,6 +1,6 @@
 """Results of the ROUGE benchmark: the records a run produces and the files it writes.
 
-One run (:func:`summarize.bench.benchmark`) is written to a folder (:func:`write_result`)::
+One run (:func:`summarize.bench.runner.benchmark`) is written to a folder (:func:`write_result`)::
 
     <out>/<system>/scores.csv   per cluster: status, error, seconds, words, every score
     <out>/<system>/summary.md   corpus means with 95% bootstrap intervals, failures, timings
@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarize.baselines import word_count
-from summarize.datasets import EvalSet
+from summarize.bench.baselines import word_count
+from summarize.bench.datasets import EvalSet
 from summarize.errors import InputError, OutputError
-from summarize.rouge import (
+from summarize.bench.rouge import (
     AGGREGATES,
     MEASURES,
     ClusterScore,

@@ -1,0 +1,8 @@
+"""Events: one story per real-world event.
+
+Owns event clustering (``cluster``: features, the incremental :class:`StoryIndex` with
+stable ids), its kNN candidate graph and average linkage (``linkage``) and syndication
+(``syndication``: wire copies grouped into one voice).
+
+May import: the foundation and ``summarize.nlp``.
+"""

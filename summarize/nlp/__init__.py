@@ -1,0 +1,8 @@
+"""Language tools shared by every later stage.
+
+Owns sentence splitting (``segment``, NLTK Punkt), sentence embeddings (``embed``, MiniLM)
+and the small text helpers (``text``: word counts, datelines, stems, numbers, names, content
+hashes) so that no stage keeps a private copy of them.
+
+May import: the foundation only (``errors``, ``records``, ``options``, ``files``, ``registry``).
+"""
