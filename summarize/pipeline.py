@@ -12,15 +12,20 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any
 
-from summarize.ingest import clean as clean_stage
-from summarize.ingest import loaders as load_stage
-from summarize.briefing.attribute import attribute, attribute_generated, disagreement_sentences, source_list
-from summarize.nlp.embed import Embedder, default_embedder
+from summarize.briefing.attribute import (
+    attribute,
+    attribute_generated,
+    disagreement_sentences,
+    source_list,
+)
 from summarize.errors import InputError
-from summarize.options import Options
-from summarize.records import Article, Brief, Disagreement, Evidence, Fact, Story
 from summarize.evidence.score import WEIGHTS, score_story
 from summarize.evidence.select import select, strip_dateline
+from summarize.ingest import clean as clean_stage
+from summarize.ingest import loaders as load_stage
+from summarize.nlp.embed import Embedder, default_embedder
+from summarize.options import Options
+from summarize.records import Article, Brief, Disagreement, Evidence, Fact, Story
 from summarize.write.abstractive import get_writer
 
 log = logging.getLogger("summarize")
@@ -83,8 +88,7 @@ def load(inputs: Any) -> list[Article]:
 
 def _story_of(articles: list[Article]) -> Story:
     """All the given articles as one story, ordered and named the way the clusterer does."""
-    from summarize.events import cluster
-    from summarize.events import syndication
+    from summarize.events import cluster, syndication
 
     ordered = sorted(articles, key=lambda a: (not a.published, a.published, a.id))
     return Story(

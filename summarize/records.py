@@ -5,13 +5,40 @@ The journey of a story: ``Article`` (load) -> cleaned ``Article`` (clean) -> ``S
 ``Brief`` (select, write, attribute) -> Markdown / JSON (render).
 
 Dicts only appear at the edges: :meth:`Brief.to_dict` / :meth:`Brief.from_dict` are the
-JSON schema documented in ``docs/brief-schema.md``.
+JSON schema documented in ``docs/brief-schema.md``. Records know their JSON form; they never
+import a stage or a renderer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from summarize.errors import OutputError
+
+
+def citation_marks(citations: Sequence[int]) -> str:
+    """``(1, 3)`` -> ``"[1][3]"``: how a brief cites its numbered sources."""
+    return "".join(f"[{n}]" for n in citations)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input set aside, or (``kept``) let in with a change or a warning, and why.
+
+    The one record of what was not used as given, from every stage: the loaders (a bad
+    file), ingest (no text left, an exact duplicate), the clusterer (another language) and
+    the digest (a re-dated article, an article already stored).
+    """
+
+    id: str
+    reason: str
+    kept: bool = False
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"id", "reason"}``: the form ``Brief.metadata["skipped"]`` lists."""
+        return {"id": self.id, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -138,8 +165,31 @@ class BriefSentence:
     parts: dict[str, float] = field(default_factory=dict, hash=False)
 
     def cited_text(self) -> str:
-        marks = "".join(f"[{n}]" for n in self.citations)
-        return f"{self.text} {marks}".rstrip()
+        return f"{self.text} {citation_marks(self.citations)}".rstrip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "salience": self.salience,
+            "parts": dict(self.parts),
+            "agreement": self.agreement,
+            "status": self.status,
+            "support": [
+                {"n": sp.n, "article_id": sp.article_id, "start": sp.start, "end": sp.end,
+                 "text": sp.text, "similarity": sp.similarity}
+                for sp in self.support
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, s: dict[str, Any]) -> BriefSentence:
+        return cls(
+            text=s["text"], citations=tuple(s["citations"]),
+            support=tuple(Support(**sp) for sp in s["support"]),
+            salience=s["salience"], agreement=s["agreement"], status=s["status"],
+            parts=dict(s.get("parts", {})),
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +203,13 @@ class Fact:
     text: str
     citations: tuple[int, ...]
     support: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations), "support": self.support}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fact:
+        return cls(text=d["text"], citations=tuple(d["citations"]), support=int(d["support"]))
 
 
 @dataclass(frozen=True)
@@ -199,15 +256,59 @@ class Brief:
         raise KeyError(n)
 
     def to_dict(self) -> dict[str, Any]:
-        from summarize.briefing import render
-
-        return render.brief_to_dict(self)
+        """The JSON-ready form of the brief (see ``docs/brief-schema.md``)."""
+        return {
+            "schema_version": Brief.SCHEMA_VERSION,
+            "story_id": self.story_id,
+            "title": self.title,
+            "text": self.text,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "sources": [
+                {"n": s.n, "article_id": s.article_id, "outlet": s.outlet, "title": s.title,
+                 "url": s.url, "published": s.published}
+                for s in self.sources
+            ],
+            "facts": [f.to_dict() for f in self.facts],
+            "unique": [f.to_dict() for f in self.unique],
+            "disagreements": [
+                {"topic": d.topic, "kind": d.kind,
+                 "a": {"text": d.a_text, "citations": list(d.a_citations)},
+                 "b": {"text": d.b_text, "citations": list(d.b_citations)}}
+                for d in self.disagreements
+            ],
+            "metadata": self.metadata,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Brief:
-        from summarize.briefing import render
+        """Rebuild a brief from :meth:`to_dict` output.
 
-        return render.brief_from_dict(data)
+        Raises:
+            OutputError: ``data`` is not a brief of this schema version.
+        """
+        try:
+            version = data.get("schema_version")
+            if version != Brief.SCHEMA_VERSION:
+                raise OutputError(f"unsupported brief schema_version {version!r}; expected {Brief.SCHEMA_VERSION}")
+            return cls(
+                story_id=data["story_id"],
+                title=data["title"],
+                sentences=tuple(BriefSentence.from_dict(s) for s in data["sentences"]),
+                sources=tuple(Source(**s) for s in data["sources"]),
+                facts=tuple(Fact.from_dict(f) for f in data.get("facts", [])),
+                unique=tuple(Fact.from_dict(f) for f in data.get("unique", [])),
+                disagreements=tuple(
+                    Disagreement(
+                        topic=d["topic"], kind=d["kind"], a_text=d["a"]["text"],
+                        a_citations=tuple(d["a"]["citations"]), b_text=d["b"]["text"],
+                        b_citations=tuple(d["b"]["citations"]),
+                    )
+                    for d in data.get("disagreements", [])
+                ),
+                metadata=data.get("metadata", {}),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise OutputError(f"not a valid brief JSON document: missing or bad field {exc}") from None
 
 
 @dataclass(frozen=True)

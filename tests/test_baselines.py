@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.bench.baselines import BASELINES, Lead, OfflineTokenizer, SumySystem, fit_budget, word_count
+from summarize.bench.baselines import (
+    BASELINES,
+    Lead,
+    OfflineTokenizer,
+    SumySystem,
+    fit_budget,
+    word_count,
+)
 from summarize.bench.datasets import EvalDoc
 
 DOCS = (

@@ -8,11 +8,23 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from summarize.bench.runner import SYSTEMS, bench, benchmark, check_dataset, iter_benchmarks, score_outputs
-from summarize.bench.report import SystemOutput, results_markdown, write_result, write_results_md
 from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet
-from summarize.errors import InputError, ResourceMissingError
+from summarize.bench.report import (
+    SystemOutput,
+    results_markdown,
+    write_result,
+    write_results_md,
+)
 from summarize.bench.rouge import RougeOptions, RougeScorer
+from summarize.bench.runner import (
+    SYSTEMS,
+    bench,
+    benchmark,
+    check_dataset,
+    iter_benchmarks,
+    score_outputs,
+)
+from summarize.errors import InputError, ResourceMissingError
 
 FAST = RougeOptions(n_resamples=50)
 

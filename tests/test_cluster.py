@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from summarize.errors import InputError
 from summarize.events.cluster import (
     ClusterOptions,
     StoryIndex,
@@ -17,7 +18,6 @@ from summarize.events.cluster import (
     cluster_vectors,
     story_id,
 )
-from summarize.errors import InputError
 from summarize.records import Article
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

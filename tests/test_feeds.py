@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.ingest import feeds
 from summarize.errors import InputError
+from summarize.ingest import feeds
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Example News</title>

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from summarize.models import packaged as model_store
-from summarize.models import generative as models
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.models.packaged import PackagedModel
+from summarize.models import generative as models
+from summarize.models import packaged as model_store
 from summarize.models.generative import DecodingOptions, Generation, GenerativeModel
-
+from summarize.models.packaged import PackagedModel
 
 # --- cache location -------------------------------------------------------------------
 

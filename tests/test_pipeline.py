@@ -8,8 +8,8 @@ import pytest
 
 import summarize
 from summarize.briefing import render
-from summarize.nlp.embed import default_embedder
 from summarize.errors import InputError
+from summarize.nlp.embed import default_embedder
 from tests.conftest import LATER_TRIP, SEEDS, TRIP
 from tests.test_clean import FURNITURE, FURNITURE_LINES
 

@@ -61,7 +61,7 @@ def test_bad_json_is_a_typed_error():
     data = json.loads(render.to_json(sample_brief()))
     data["schema_version"] = 99
     with pytest.raises(OutputError, match="schema_version"):
-        render.brief_from_dict(data)
+        Brief.from_dict(data)
     del data["schema_version"]
     with pytest.raises(OutputError):
-        render.brief_from_dict({"schema_version": 1})
+        Brief.from_dict({"schema_version": 1})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from rouge_score import rouge_scorer
 
-from summarize.errors import InputError
 from summarize.bench.rouge import (
     RougeOptions,
     RougeScorer,
@@ -13,6 +12,7 @@ from summarize.bench.rouge import (
     bootstrap,
     truncate_sentences,
 )
+from summarize.errors import InputError
 
 
 def one_line(text: str) -> list[str]:

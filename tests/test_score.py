@@ -1,8 +1,9 @@
 """Evidence stage on small hand-made stories (fake embedder: plumbing, not model quality)."""
 
-from summarize.records import Article, Story
-from summarize.evidence.score import score_story, voice_map
+from summarize.events.syndication import voice_map
+from summarize.evidence.score import score_story
 from summarize.evidence.select import select
+from summarize.records import Article, Story
 
 A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
      "Rescue teams searched the water through the night. "

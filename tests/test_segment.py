@@ -1,5 +1,5 @@
-from summarize.records import Article
 from summarize.nlp.segment import sentences, split
+from summarize.records import Article
 
 
 def test_abbreviations_do_not_end_sentences():

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from conftest import HashingEmbedder, make_article
 
-from summarize.events.cluster import StoryIndex
-from summarize.errors import InputError
 from summarize.digest.store import (
     SCHEMA_VERSION,
     CachedEmbedder,
@@ -18,6 +16,8 @@ from summarize.digest.store import (
     StoreBusyError,
     StoreLock,
 )
+from summarize.errors import InputError
+from summarize.events.cluster import StoryIndex
 
 
 def test_new_store_uses_wal_and_records_its_schema_version(tmp_path):

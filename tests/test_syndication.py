@@ -6,8 +6,13 @@ import random
 
 import pytest
 
+from summarize.events.syndication import (
+    SyndicationOptions,
+    copy_pairs,
+    shingles,
+    voices,
+)
 from summarize.records import Article
-from summarize.events.syndication import SyndicationOptions, copy_pairs, shingles, voices
 
 WIRE = (
     "Firefighters in the northern province battled a wildfire that forced the evacuation of "

@@ -15,17 +15,17 @@ import pytest
 from conftest import ROOT, TRIP, HashingEmbedder, make_article
 from test_write import FakeModel
 
-from summarize.digest import job as digest
 from summarize import pipeline
+from summarize.digest import job as digest
 from summarize.digest import update
-from summarize.options import Options
-from summarize.records import Story
 from summarize.evidence.score import (
     ScoreOptions,
     claim_similarity,
     lexical_similarity,
     score_story,
 )
+from summarize.options import Options
+from summarize.records import Story
 from summarize.write.abstractive import AbstractiveWriter
 
 MONDAY = [

@@ -7,7 +7,12 @@ import pytest
 from summarize.options import Options
 from summarize.pipeline import brief_story
 from summarize.records import Article, Story
-from summarize.write.abstractive import AbstractiveWriter, clean_generation, get_writer, ExtractiveWriter
+from summarize.write.abstractive import (
+    AbstractiveWriter,
+    ExtractiveWriter,
+    clean_generation,
+    get_writer,
+)
 
 A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
      "Rescue teams searched the water through the night. "

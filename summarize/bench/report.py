@@ -24,7 +24,6 @@ from pathlib import Path
 
 from summarize.bench.baselines import word_count
 from summarize.bench.datasets import EvalSet
-from summarize.errors import InputError, OutputError
 from summarize.bench.rouge import (
     AGGREGATES,
     MEASURES,
@@ -32,6 +31,7 @@ from summarize.bench.rouge import (
     CorpusScore,
     RougeOptions,
 )
+from summarize.errors import InputError, OutputError
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from summarize.bench.baselines import BASELINES, System
+from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet, load_dataset
 from summarize.bench.report import (
     BenchResult,
     SystemOutput,
@@ -26,16 +27,15 @@ from summarize.bench.report import (
     write_result,
     write_results_md,
 )
-from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet, load_dataset
-from summarize.errors import (
-    InputError,
-    ResourceMissingError,
-    SummarizeError,
-)
 from summarize.bench.rouge import (
     ClusterScore,
     RougeOptions,
     RougeScorer,
+)
+from summarize.errors import (
+    InputError,
+    ResourceMissingError,
+    SummarizeError,
 )
 
 SPEED_REFERENCE = "lexrank"

@@ -19,25 +19,20 @@ The numbered source list maps each article to ``[n]``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from summarize.evidence.select import Selected
 from summarize.nlp.embed import Embedder
+from summarize.nlp.text import names_in, numbers_in, stems, strip_dateline, words
 from summarize.records import BriefSentence, Evidence, ScoredSentence, Source, Support
-from summarize.evidence.score import stems
-from summarize.evidence.select import Selected, strip_dateline, words
 from summarize.write.abstractive import Draft
 
 SEMANTIC_WEIGHT = 0.6
 MIN_SUPPORT = 0.62  # best support below this: the sentence is not kept as written
 MIN_REPAIR = 0.45  # best support below this: the sentence is dropped, not repaired
 MAX_CITED = 5
-_NUM = re.compile(r"\d[\d,.]*\d|\d")
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][\w'’.-]*[A-Za-z])")
-_NAME_STOP = {"The", "A", "An", "In", "On", "At", "He", "She", "It", "They", "We", "I", "But",
-              "And", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 
 
 def source_list(evidence: Evidence) -> tuple[Source, ...]:
@@ -95,31 +90,6 @@ class Alignment:
 
     score: float
     members: tuple[tuple[float, ScoredSentence], ...]  # (score, source sentence), best first
-
-
-def _norm_number(token: str) -> str:
-    return token.replace(",", "").rstrip(".").lstrip("0") or "0"
-
-
-def numbers_in(text: str) -> set[str]:
-    return {_norm_number(t) for t in _NUM.findall(text)}
-
-
-def names_in(text: str) -> set[str]:
-    """Capitalised words not at a sentence start, and pairs of adjacent ones: a cheap proxy
-    for named entities ("Prime Minister Tayyip Erdogan" needs "Minister Tayyip" in a source)."""
-    found: set[str] = set()
-    previous_end, previous = -2, ""
-    for m in _NAME.finditer(text):
-        word = m.group(1).replace(".", "").replace("’", "'")
-        if word in _NAME_STOP:
-            previous_end = -2
-            continue
-        found.add(word)
-        if previous and text[previous_end:m.start()] == " ":
-            found.add(f"{previous} {word}")
-        previous_end, previous = m.end(), word
-    return found
 
 
 def unsupported(text: str, sources: list[str]) -> list[str]:

@@ -26,9 +26,6 @@ from typing import Any
 
 import click
 
-from summarize.ingest import clean as clean_stage
-from summarize.ingest import feeds
-from summarize.ingest import loaders
 from summarize.digest.render import (  # noqa: F401 - the renderers are part of this module's API
     SCHEMA_VERSION,
     to_dict,
@@ -37,13 +34,21 @@ from summarize.digest.render import (  # noqa: F401 - the renderers are part of 
     write_log,
     write_outputs,
 )
-from summarize.nlp.embed import Embedder
+from summarize.digest.store import (
+    CachedEmbedder,
+    PastStory,
+    Store,
+    StoreLock,
+    sqlite_error,
+)
+from summarize.digest.update import Update
 from summarize.errors import InputError
 from summarize.files import ensure_folder
+from summarize.ingest import clean as clean_stage
+from summarize.ingest import feeds, loaders
+from summarize.nlp.embed import Embedder
 from summarize.options import Options
 from summarize.records import Article, Brief, Evidence, Story
-from summarize.digest.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
-from summarize.digest.update import Update
 
 CACHE_VERSION = 1  # bump when a change to the pipeline should invalidate cached briefs
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from summarize.errors import OutputError
 from summarize.files import remove_stale_temps, write_all_atomic
+from summarize.records import citation_marks
 
 if TYPE_CHECKING:
     from summarize.digest.job import Digest
@@ -66,8 +67,6 @@ def to_markdown(digest: Digest) -> str:
 
 
 def _update_markdown(update: Update) -> list[str]:
-    from summarize.briefing.render import citation_marks
-
     lines = ["", f"**New since {update.since}:** "
              + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)
                 if update.sentences else "no new claim; today's reports repeat the earlier coverage.")]

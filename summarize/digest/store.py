@@ -35,8 +35,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from summarize.events.cluster import StoryIndex
 from summarize.errors import InputError, OutputError, StoreBusyError, SummarizeError
+from summarize.events.cluster import StoryIndex
 from summarize.records import Article
 
 SCHEMA_VERSION = 2

@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 
-from summarize.nlp import segment
 from summarize.briefing.attribute import attribute_generated, source_list, supports_of
 from summarize.evidence.disagree import find_conflicts
+from summarize.evidence.score import ScoreOptions, claim_similarity, lexical_similarity
+from summarize.evidence.select import Selected, strip_dateline, words
+from summarize.nlp import segment
 from summarize.nlp.embed import Embedder
 from summarize.options import Options
 from summarize.records import (
@@ -43,8 +45,6 @@ from summarize.records import (
     ScoredSentence,
     Sentence,
 )
-from summarize.evidence.score import ScoreOptions, claim_similarity, lexical_similarity
-from summarize.evidence.select import Selected, strip_dateline, words
 from summarize.write.abstractive import Draft
 
 SHARE_OF_BUDGET = 0.5  # "what is new" gets up to half the brief's word budget ...
@@ -90,11 +90,9 @@ class Update:
         return not (self.sentences or self.changed)
 
     def to_dict(self) -> dict[str, Any]:
-        from summarize.briefing.render import sentence_to_dict
-
         return {
             "since": self.since,
-            "sentences": [sentence_to_dict(s) for s in self.sentences],
+            "sentences": [s.to_dict() for s in self.sentences],
             "changed": [{"topic": c.topic, "before": c.before, "after": c.after, "citations": list(c.citations)}
                         for c in self.changed],
             "new_outlets": list(self.new_outlets),
@@ -103,11 +101,9 @@ class Update:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Update:
-        from summarize.briefing.render import sentence_from_dict
-
         return cls(
             since=data["since"],
-            sentences=tuple(sentence_from_dict(s) for s in data.get("sentences", [])),
+            sentences=tuple(BriefSentence.from_dict(s) for s in data.get("sentences", [])),
             changed=tuple(Change(c["topic"], c["before"], c["after"], tuple(c["citations"]))
                           for c in data.get("changed", [])),
             new_outlets=tuple(data.get("new_outlets", [])),

@@ -43,7 +43,6 @@ from datetime import date
 import numpy as np
 import scipy.sparse as sp
 
-from summarize.nlp.embed import Embedder
 from summarize.errors import InputError
 from summarize.events.linkage import (
     Groups,
@@ -52,6 +51,8 @@ from summarize.events.linkage import (
     neighbours,
     unique_pairs,
 )
+from summarize.nlp.embed import Embedder
+from summarize.nlp.text import names_and_numbers
 from summarize.records import Article, Story
 
 __all__ = [
@@ -156,10 +157,6 @@ _FURNITURE = re.compile(
     r"all rights reserved|copyright|share this|read more",
     re.IGNORECASE,
 )
-_NAME = re.compile(
-    r"\b[A-Z][\w'’-]*(?:\s+(?:of|the|de|del|al|bin|van|von|and)?\s*[A-Z][\w'’-]*)+"
-)
-_NUMBER = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
 _WORD = re.compile(r"[^\W\d_]+")
 _ENGLISH = frozenset(
     "the of and to in a is that for on with was as by at it from he said has have be are "
@@ -190,11 +187,6 @@ def _clean(article: Article, lead_sentences: int) -> tuple[str, str]:
     return " ".join(head + sentences[:lead_sentences]), " ".join(head + sentences)
 
 
-def _names_and_numbers(text: str) -> list[str]:
-    names = [m.group().lower() for m in _NAME.finditer(text)]
-    return names + ["#" + m.group().replace(",", "") for m in _NUMBER.finditer(text)]
-
-
 def _day(published: str) -> float:
     try:
         return float(date.fromisoformat(published[:10]).toordinal())
@@ -219,7 +211,7 @@ def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> 
     )
     names = HashingVectorizer(
         n_features=opts.hash_features, alternate_sign=False, norm=None,
-        analyzer=_names_and_numbers,
+        analyzer=names_and_numbers,
     )
     mentioned = names.transform(fulls)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs

@@ -17,11 +17,11 @@ processed in id order, and confirmation uses exact set overlaps, not estimates.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from summarize.records import Article
+from summarize.records import Article, Story
 
 __all__ = ["SyndicationOptions", "copy_pairs", "shingles", "voices"]
 
@@ -83,11 +83,24 @@ def _permutations(num_perm: int, seed: int):
     return template.permutations, template.scheme
 
 
-def _find(parent: dict[str, str], x: str) -> str:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
+class _UnionFind:
+    """Disjoint sets of ids; each set is named by its smallest id, so results never depend
+    on the order of the unions."""
+
+    def __init__(self, ids: Iterable[str]) -> None:
+        self.parent = {x: x for x in ids}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(self, x: str, y: str) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)
 
 
 def copy_pairs(
@@ -149,16 +162,32 @@ def voices(
     header and footer) and ``c`` (an unrelated report) give ``(("a", "b"), ("c",))``.
     """
     unique = list({a.id: a for a in sorted(articles, key=_voice_key)}.values())
-    parent = {a.id: a.id for a in unique}
+    sets = _UnionFind(a.id for a in unique)
     for a, b, _ in copy_pairs(unique, options):
-        ra, rb = _find(parent, a), _find(parent, b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        sets.union(a, b)
     groups: dict[str, list[Article]] = {}
     for article in unique:
-        groups.setdefault(_find(parent, article.id), []).append(article)
+        groups.setdefault(sets.find(article.id), []).append(article)
     ordered = sorted(
         (sorted(members, key=_voice_key) for members in groups.values()),
         key=lambda members: _voice_key(members[0]),
     )
     return tuple(tuple(a.id for a in members) for members in ordered)
+
+
+def voice_map(story: Story) -> dict[str, str]:
+    """Article id -> independent voice id: syndicated copies and one outlet's articles merge."""
+    sets = _UnionFind(a.id for a in story.articles)
+    for group in story.voices:
+        members = [g for g in group if g in sets.parent]
+        for other in members[1:]:
+            sets.union(members[0], other)
+    by_outlet: dict[str, str] = {}
+    for a in story.articles:
+        if a.outlet:
+            key = a.outlet.strip().lower()
+            if key in by_outlet:
+                sets.union(by_outlet[key], a.id)
+            else:
+                by_outlet[key] = a.id
+    return {a.id: sets.find(a.id) for a in story.articles}

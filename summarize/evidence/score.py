@@ -28,18 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from summarize.events.syndication import voice_map
 from summarize.nlp import segment
 from summarize.nlp.embed import Embedder
+from summarize.nlp.text import entities, stems
 from summarize.records import ClaimGroup, Evidence, ScoredSentence, Sentence, Story
 
 WEIGHTS = {"centrality": 0.5, "position": 0.2, "coverage": 0.3}
 POSITION_DECAY = 0.5
 CENTRALITY_LEXICAL_WEIGHT = 0.5
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 _COMPLETE = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-_NUMBER = re.compile(r"\d[\d,.]*")
-_ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
 
 
 @dataclass(frozen=True)
@@ -53,69 +52,6 @@ class ScoreOptions:
     lexical_weight: float = 0.5
     min_words: int = 4
     max_words: int = 80
-
-
-def _stemmer():
-    from nltk.stem.porter import PorterStemmer
-
-    return PorterStemmer()
-
-
-_STEM = None
-
-
-def stems(text: str) -> list[str]:
-    """Lower-cased Porter stems of the content words of ``text`` (stop words removed)."""
-    global _STEM
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    if _STEM is None:
-        _STEM = _stemmer()
-    out = []
-    for tok in _TOKEN.findall(text):
-        low = tok.lower().replace("’", "'")
-        if low in ENGLISH_STOP_WORDS or len(low) < 2:
-            continue
-        out.append(low if low[0].isdigit() else _STEM.stem(low))
-    return out
-
-
-def numbers(text: str) -> set[str]:
-    return {n.rstrip(".,").replace(",", "") for n in _NUMBER.findall(text)}
-
-
-def entities(text: str) -> set[str]:
-    return {m.group(1) for m in _ENTITY.finditer(text)}
-
-
-def voice_map(story: Story) -> dict[str, str]:
-    """Article id -> independent voice id: syndicated copies and one outlet's articles merge."""
-    parent = {a.id: a.id for a in story.articles}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(x: str, y: str) -> None:
-        rx, ry = find(x), find(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-
-    for group in story.voices:
-        members = [g for g in group if g in parent]
-        for other in members[1:]:
-            union(members[0], other)
-    by_outlet: dict[str, str] = {}
-    for a in story.articles:
-        if a.outlet:
-            key = a.outlet.strip().lower()
-            if key in by_outlet:
-                union(by_outlet[key], a.id)
-            else:
-                by_outlet[key] = a.id
-    return {a.id: find(a.id) for a in story.articles}
 
 
 def lexrank(sim: np.ndarray, threshold: float, damping: float, iterations: int = 100) -> np.ndarray:

@@ -15,28 +15,16 @@ relative position of the representative in its article, then by date and article
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from summarize.nlp.text import strip_dateline, words
 from summarize.records import ClaimGroup, Evidence, ScoredSentence
 
 LAMBDA = 0.7
 SUPPORT_BONUS = 0.3
 MAX_REDUNDANCY = 0.85
-
-# "ANKARA, Nov 6 (Reuters) - " style datelines are furniture inside a brief.
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:,\s*\w{3,9}\.?\s+\d{1,2})?\s*(?:\([^)]{2,30}\))?\s*[-–—]\s+")
-
-
-def words(text: str) -> int:
-    return len(text.split())
-
-
-def strip_dateline(text: str) -> str:
-    stripped = _DATELINE.sub("", text, count=1)
-    return stripped[:1].upper() + stripped[1:] if stripped != text else text
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ empty and :attr:`Article.display_outlet` falls back to a name made from the id.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError
+from summarize.nlp.text import content_id
 from summarize.records import Article
 
 TEXT_SUFFIXES = {".txt", ".text", ""}
@@ -66,11 +66,6 @@ _DOMAIN = re.compile(r"\b([A-Za-z][A-Za-z-]{1,30})\.(?:com|co\.uk|org|net)\b")
 _DATE_LINE = re.compile(
     r"^\s*(?:date[:\s]+)?(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?\b[ \t]*"
 )
-
-
-def content_id(text: str) -> str:
-    """A stable id for text that came without one."""
-    return "a-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _pick(record: Mapping[str, Any], field: str) -> str:

@@ -273,8 +273,12 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     """Load model and tokenizer from ``source`` and apply ``backend`` to the linears."""
     try:
         import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
-        from transformers import AutoTokenizer
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForSeq2SeqLM,
+            AutoTokenizer,
+        )
     except ImportError as exc:
         raise ResourceMissingError(
             "Generative models need torch and transformers: pip install torch transformers"

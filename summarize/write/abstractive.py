@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from summarize.options import Options
-from summarize.write.prompting import Prompt
-from summarize.records import Evidence
 from summarize.evidence.select import Selected
+from summarize.options import Options
+from summarize.records import Evidence
+from summarize.write.prompting import Prompt
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,9 @@ class AbstractiveWriter:
         return self._generate(prompt, words, log, self._decoding(options))
 
     def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
-        from summarize.write import prompting
-        from summarize.nlp import segment
         from summarize.evidence.select import select
+        from summarize.nlp import segment
+        from summarize.write import prompting
 
         words = options.words
         pool = select(evidence, int(words * EVIDENCE_FACTOR * max(1.0, len(evidence.story.articles) / 8)),
