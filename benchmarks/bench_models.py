@@ -76,7 +76,7 @@ def run_one(model_name: str, config: str, max_new_tokens: int, per_article: int)
     from summarize.models.generative import DecodingOptions, GenerativeModel, get_model
 
     backend, kwargs = CONFIGS[config]
-    packaged = model_store.PACKAGED_MODELS[model_name]
+    packaged = model_store.packaged_model(model_name)
     was_cached = model_store.is_converted(model_store.converted_dir(packaged), packaged.sha256)
     start = time.perf_counter()
     model = GenerativeModel(model_name, backend=backend)

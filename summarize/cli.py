@@ -1,4 +1,8 @@
-"""Command line: ``summarize brief PATH...`` (and the benchmark commands).
+"""Command line: ``summarize brief PATH...``, ``summarize digest ...``, ``summarize bench ...``.
+
+``brief`` lives here; ``digest`` and ``bench`` are registered from their own rooms
+(:mod:`summarize.digest.cli`, :mod:`summarize.bench.cli`) and imported only when invoked, so
+neither product loads the other.
 
 The CLI only parses arguments, builds library objects and prints. Library errors become one
 line on stderr and a non-zero exit code; output files are written atomically, so a failed
@@ -17,8 +21,26 @@ from summarize.errors import SummarizeError
 from summarize.files import write_atomic
 
 
+# Commands that live in another room: name -> "module:attribute", imported on first use.
+LAZY_COMMANDS = {
+    "bench": "summarize.bench.cli:bench",
+    "digest": "summarize.digest.cli:digest_command",
+}
+
+
 class _Group(click.Group):
-    """Turns library errors into one line and a non-zero exit."""
+    """Turns library errors into one line and a non-zero exit; loads lazy commands on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -71,18 +93,6 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
         click.echo(f"wrote {len(results)} brief(s) to {out}", err=True)
     else:
         click.echo(text, nl=False)
-
-
-def _register_commands() -> None:
-    from summarize.bench.runner import bench
-
-    cli.add_command(bench)
-    from summarize.digest.job import digest_command
-
-    cli.add_command(digest_command)
-
-
-_register_commands()
 
 
 def main() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,13 @@ SEEDS = ROOT / "seeds"
 SHARED_DATA = Path(__import__("os").environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
 TRIP = sorted(str(p) for p in SEEDS.glob("00[0-3]_*.txt"))
 LATER_TRIP = sorted(str(p) for p in SEEDS.glob("004_*.txt"))
+# Page furniture in the seeds that cleaning must remove: markers anywhere, and whole lines.
+FURNITURE = [
+    "{{", "}}", "ADVERTISEMENT", "Related posts", "Leave a Reply", "About Author",
+    "Your email address will not be published", "Photo:", "Create an account on CNN.com",
+    "remind you to contribute", "– video", "Bis repetita",
+]
+FURNITURE_LINES = ["0 91", "Israel-Hamas war", "Source", '" "', "ICARO Media Group"]
 
 
 class HashingEmbedder:
@@ -53,3 +63,39 @@ def fake_embedder() -> HashingEmbedder:
 
 def make_article(id: str, text: str, outlet: str = "", **kw) -> Article:
     return Article(id=id, text=text, outlet=outlet, **kw)
+
+
+@dataclass
+class FakeGeneration:
+    text: str
+    prompt_tokens: int = 100
+    new_tokens: int = 50
+    seconds: float = 0.1
+
+
+class FakeModel:
+    """Answers every prompt from a queue (llm's MockModel idea); records the prompts."""
+
+    spec = "fake"
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts = []
+
+    def generate(self, prompt, max_new_tokens=256, options=None):
+        self.prompts.append(prompt)
+        return FakeGeneration(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+def kill_at(stage: str | None):
+    """A digest ``checkpoint`` that SIGKILLs its own process right after ``stage`` commits
+    (``None``: never), for crash-and-resume tests run in a child process."""
+
+    def checkpoint(committed: str) -> None:
+        if committed == stage:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint

@@ -2,10 +2,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import TRIP
 
 from summarize.briefing import render
 from summarize.cli import cli
-from tests.conftest import TRIP
 
 
 def run(*args, input=None):

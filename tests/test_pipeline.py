@@ -5,13 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import FURNITURE, FURNITURE_LINES, LATER_TRIP, SEEDS, TRIP
 
 import summarize
 from summarize.briefing import render
 from summarize.errors import InputError
 from summarize.nlp.embed import default_embedder
-from tests.conftest import LATER_TRIP, SEEDS, TRIP
-from tests.test_clean import FURNITURE, FURNITURE_LINES
 
 pytestmark = pytest.mark.slow
 

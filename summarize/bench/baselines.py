@@ -209,4 +209,13 @@ BASELINES: dict[str, System] = {
     "lsa": SumySystem("lsa"),
     "luhn": SumySystem("luhn"),
 }
-"""Baselines by name; :data:`summarize.bench.runner.SYSTEMS` adds our own systems."""
+"""The built-in baselines by name; registered under kind ``"baselines"``, where
+:func:`summarize.bench.runner.systems` finds them beside our own systems."""
+
+
+def register(registry) -> None:
+    """Built-in plugin hook."""
+    from summarize.registry import BASELINES as KIND
+
+    for name, system in BASELINES.items():
+        registry.register(KIND, name, system)

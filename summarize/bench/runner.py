@@ -14,18 +14,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
-import click
-
-from summarize.bench.baselines import BASELINES, System
-from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet, load_dataset
+from summarize.bench.baselines import System
+from summarize.bench.datasets import EvalCluster, EvalDoc, EvalSet
 from summarize.bench.report import (
     BenchResult,
     SystemOutput,
     Timings,
-    write_result,
-    write_results_md,
 )
 from summarize.bench.rouge import (
     ClusterScore,
@@ -35,7 +30,6 @@ from summarize.bench.rouge import (
 from summarize.errors import (
     InputError,
     ResourceMissingError,
-    SummarizeError,
 )
 
 SPEED_REFERENCE = "lexrank"
@@ -65,20 +59,24 @@ class BriefSystem:
                 f"system {self.model!r} cannot run: {type(exc).__name__}: {exc}") from exc
 
 
-SYSTEMS: dict[str, System] = {
-    **BASELINES,
-    "extractive": BriefSystem("extractive"),
-    "fast": BriefSystem("fast"),
-    "default": BriefSystem("default"),
-}
-"""Every benchmark system by name (the ``--system`` choices)."""
+def systems() -> dict[str, System]:
+    """Every benchmark system by name (the ``--system`` choices): the registered baselines,
+    then our pipeline with each registered writer (``extractive``, the packaged models, and
+    any a plugin adds)."""
+    from summarize.registry import BASELINES, WRITERS, registry
+
+    found: dict[str, System] = dict(registry.items(BASELINES))
+    for name in registry.names(WRITERS):
+        found.setdefault(name, BriefSystem(name))
+    return found
 
 
 def get_system(name: str) -> System:
+    known = systems()
     try:
-        return SYSTEMS[name]
+        return known[name]
     except KeyError:
-        raise InputError(f"unknown system {name!r}; choose from {', '.join(SYSTEMS)}") from None
+        raise InputError(f"unknown system {name!r}; choose from {', '.join(known)}") from None
 
 
 def check_dataset(dataset: EvalSet) -> None:
@@ -149,7 +147,7 @@ def benchmark(
 
     Args:
         dataset: The clusters (see :mod:`summarize.bench.datasets`).
-        system_name: A :data:`SYSTEMS` name, or any label when ``system`` is given.
+        system_name: A :func:`systems` name, or any label when ``system`` is given.
         words: The word budget given to the system.
         options: ROUGE options (truncation, stemming, bootstrap seed).
         system: A system object to use instead of looking ``system_name`` up.
@@ -200,7 +198,7 @@ def iter_benchmarks(
     reference = None
     if speed_reference and SPEED_REFERENCE not in names:
         try:
-            reference = time_system(SYSTEMS[SPEED_REFERENCE], dataset.clusters, words)
+            reference = time_system(get_system(SPEED_REFERENCE), dataset.clusters, words)
         except ResourceMissingError:
             reference = None
     for name in sorted(names, key=lambda n: n != SPEED_REFERENCE):
@@ -215,83 +213,6 @@ def iter_benchmarks(
         if name == SPEED_REFERENCE and speed_reference:
             reference = result.timings.system
         yield result
-
-
-# ---------------------------------------------------------------------------- CLI
-def _fail(exc: Exception) -> click.ClickException:
-    error = click.ClickException(" ".join(str(exc).split()))
-    error.exit_code = getattr(exc, "exit_code", 1)
-    return error
-
-
-@click.group()
-def bench() -> None:
-    """Benchmark summarizers against human references (ROUGE)."""
-
-
-@bench.command("rouge")
-@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="Cluster file (.jsonl), seeds folder, or DUC documents folder.")
-@click.option("--models", type=click.Path(path_type=Path), default=None,
-              help="DUC model-summaries folder (with a DUC documents folder as --data).")
-@click.option("--system", "systems", multiple=True, required=True,
-              type=click.Choice(list(SYSTEMS)), help="System to run; repeat for several.")
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Output folder; each system writes OUT/<system>/.")
-@click.option("--words", default=250, show_default=True, type=click.IntRange(min=1),
-              help="Word budget given to the systems.")
-@click.option("--truncate", default=None, type=click.IntRange(min=1),
-              help="Score only the first N words of system and references (ROUGE-1.5.5 -l N).")
-@click.option("--seed", default=0, show_default=True, help="Bootstrap seed.")
-@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(min=1),
-              help="Bootstrap resamples (ROUGE-1.5.5 -r).")
-@click.option("--no-stem", is_flag=True, help="Turn the Porter stemmer off (drop -m).")
-@click.option("--no-speed-reference", is_flag=True,
-              help="Do not time LexRank on the same clusters for the speed ratio.")
-@click.option("--keep-summaries", is_flag=True,
-              help="Also write the system summaries (they quote the licensed data).")
-def rouge_command(data, models, systems, out, words, truncate, seed, resamples, no_stem,
-                  no_speed_reference, keep_summaries) -> None:
-    """Run SYSTEMs over the clusters in --data and write ROUGE results to --out."""
-    unavailable: list[ResourceMissingError] = []
-
-    def report(name: str, exc: ResourceMissingError) -> None:
-        click.echo(f"{name}: not run: {' '.join(str(exc).split())}", err=True)
-        unavailable.append(exc)
-
-    try:
-        start = time.perf_counter()
-        dataset = load_dataset(data, models)
-        load_seconds = time.perf_counter() - start
-        options = RougeOptions(stemming=not no_stem, word_limit=truncate, seed=seed,
-                               n_resamples=resamples)
-        for result in iter_benchmarks(dataset, systems, words=words, options=options,
-                                      load_seconds=load_seconds, on_unavailable=report,
-                                      speed_reference=not no_speed_reference):
-            folder = write_result(result, out, keep_summaries=keep_summaries)
-            c = result.corpus
-            click.echo(
-                f"{result.system}: R-1 {100 * c.get('rouge1').mid:.2f} "
-                f"R-2 {100 * c.get('rouge2').mid:.2f} R-Lsum {100 * c.get('rougeLsum').mid:.2f} "
-                f"(F1), failed {len(result.failures)}/{len(result.outputs)} -> {folder}"
-            )
-    except SummarizeError as exc:
-        raise _fail(exc) from exc
-    if unavailable:
-        click.get_current_context().exit(unavailable[0].exit_code)
-
-
-@bench.command("results")
-@click.option("--root", default=Path("benchmarks/results"), show_default=True,
-              type=click.Path(path_type=Path), help="Folder of <dataset>/<system>/run.json.")
-@click.option("--out", default=Path("benchmarks/RESULTS.md"), show_default=True,
-              type=click.Path(path_type=Path), help="Markdown file to (re)write.")
-def results_command(root: Path, out: Path) -> None:
-    """Regenerate RESULTS.md from benchmark result folders."""
-    try:
-        click.echo(f"wrote {write_results_md(root, out)}")
-    except SummarizeError as exc:
-        raise _fail(exc) from exc
 
 
 def fix_hash_seed() -> None:

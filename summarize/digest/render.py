@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from summarize.digest.records import Digest
+from summarize.digest.update import Update
 from summarize.errors import OutputError
 from summarize.files import remove_stale_temps, write_all_atomic
 from summarize.records import citation_marks
 
-if TYPE_CHECKING:
-    from summarize.digest.job import Digest
-    from summarize.digest.update import Update
 
 SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
 OUTPUTS = ("digest.md", "digest.json", "digest.html")

@@ -45,7 +45,9 @@ from summarize.records import (
     ScoredSentence,
     Sentence,
 )
-from summarize.write.abstractive import Draft
+from summarize.write import prompting
+from summarize.write.base import Draft, EvidenceItem, Writer
+from summarize.write.writers import get_writer
 
 SHARE_OF_BUDGET = 0.5  # "what is new" gets up to half the brief's word budget ...
 MAX_SENTENCES = 3  # ... and at most this many sentences
@@ -177,7 +179,7 @@ def whats_new(
     earlier_brief: Brief | None,
     embedder: Embedder,
     options: Options,
-    writer: Any = None,
+    writer: Writer | None = None,
 ) -> Update:
     """What today's evidence adds to the earlier coverage of the same story.
 
@@ -189,7 +191,8 @@ def whats_new(
         earlier_brief: The brief the earlier digest showed, if it is known.
         embedder: Embeds the earlier sentences (a cached embedder makes this free).
         options: ``words`` sets the budget (half of it); ``model`` picks the writer.
-        writer: A ready generative writer (tests pass one with a fake model).
+        writer: A ready writer (tests pass one over a fake model); by default the one
+            ``options.model`` names. Only a generative writer rewrites the new claims.
     """
     started = time.perf_counter()
     score_options = ScoreOptions()
@@ -228,7 +231,9 @@ def whats_new(
     order = {a.id: i for i, a in enumerate(evidence.story.articles)}
     chosen.sort(key=lambda g: (order[g.seed.sentence.article_id], g.seed.sentence.index))
     sentences = tuple(_brief_sentence(g, evidence, numbers) for g in chosen)
-    if chosen and (writer is not None or options.model != "extractive"):
+    if writer is None and chosen:
+        writer = get_writer(options.model)
+    if chosen and writer.generative:
         sentences, written = _rewrite(evidence, today, earlier_brief, chosen, known, embedder, options, writer,
                                       since, budget)
         meta.update(written)
@@ -237,13 +242,9 @@ def whats_new(
 
 
 def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chosen: list[ClaimGroup],
-             known: list[str], embedder: Embedder, options: Options, writer: Any, since: str,
+             known: list[str], embedder: Embedder, options: Options, writer: Writer, since: str,
              budget: int) -> tuple[tuple[BriefSentence, ...], dict]:
     """The new claims in the model's words, verified against today's sources."""
-    from summarize.write import prompting
-    from summarize.write.abstractive import EvidenceItem, get_writer
-
-    writer = writer or get_writer(options.model)
     items = [EvidenceItem(n=i + 1, text=strip_dateline(g.seed.sentence.text), support=g.support)
              for i, g in enumerate(chosen)]
     previous = earlier_brief.plain_text if earlier_brief is not None else " ".join(known[:6])

@@ -53,13 +53,12 @@ from summarize.events.linkage import (
 )
 from summarize.nlp.embed import Embedder
 from summarize.nlp.text import names_and_numbers
-from summarize.records import Article, Story
+from summarize.records import Article, Skipped, Story
 
 __all__ = [
     "AssignResult",
     "ClusterOptions",
     "Clustering",
-    "Skipped",
     "StoryIndex",
     "cluster",
     "cluster_report",
@@ -107,14 +106,6 @@ class ClusterOptions:
     languages: tuple[str, ...] | None = ("en",)
     hash_features: int = 2**18
     seed: int = 0
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An article left out of clustering, and why."""
-
-    article_id: str
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,25 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-if TYPE_CHECKING:
-    from summarize.events.cluster import ClusterOptions
 
-__all__ = ["Groups", "agglomerate", "candidate_graph", "neighbours", "unique_pairs"]
+__all__ = ["Groups", "LinkageSettings", "agglomerate", "candidate_graph", "neighbours", "unique_pairs"]
+
+
+class LinkageSettings(Protocol):
+    """The settings this stage reads (:class:`summarize.events.cluster.ClusterOptions` has them)."""
+
+    threshold: float
+    relative: float
+    max_gap_days: float
+    neighbors: int
+    exact_limit: int
+    probes: int
+    seed: int
 
 
 # --- candidate graph --------------------------------------------------------------------
@@ -66,7 +76,7 @@ def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10) ->
     return centres.astype(x.dtype)
 
 
-def neighbours(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, opts: ClusterOptions):
+def neighbours(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, opts: LinkageSettings):
     """Top-``k`` candidates per query: exact, or by an inverted file over k-means cells.
 
     Approximate search (an inverted file, Jégou et al., 2011): the candidates fall into
@@ -120,7 +130,7 @@ def time_windows(days: np.ndarray, gap: float):
         yield idx[dated][bucket == b], np.concatenate([near, undated]), False
 
 
-def candidate_graph(vecs: np.ndarray, days: np.ndarray, opts: ClusterOptions):
+def candidate_graph(vecs: np.ndarray, days: np.ndarray, opts: LinkageSettings):
     """Candidate pairs ``(i, j)``, ``i < j`` (an ``m x 2`` array), and their inner products."""
     pairs, sims = [np.zeros((0, 2), int)], [np.zeros(0)]
     for q, c, same in time_windows(days, opts.max_gap_days):
@@ -200,7 +210,7 @@ _COHESION_CAP = 0.5
 
 
 def agglomerate(
-    nodes: Groups, pairs: np.ndarray, sims: np.ndarray, opts: ClusterOptions
+    nodes: Groups, pairs: np.ndarray, sims: np.ndarray, opts: LinkageSettings
 ) -> list[list[int]]:
     """Merge groups along graph edges, best average link first, while it is >= threshold.
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError, ResourceMissingError
-from summarize.records import Article
+from summarize.records import Article, Skipped
 
 FEED_SUFFIXES = frozenset({".rss", ".atom", ".xml"})
 FETCH_TIMEOUT_S = 30
@@ -96,7 +96,7 @@ def _entry_text(entry: Any) -> str:
     return html_to_text(best if len(best) >= len(summary) else summary)
 
 
-def parse_feed(data: bytes, origin: str, skipped: list[dict[str, str]] | None = None) -> list[Article]:
+def parse_feed(data: bytes, origin: str, skipped: list[Skipped] | None = None) -> list[Article]:
     """Articles of one RSS/Atom document.
 
     Entries without any text are recorded in ``skipped`` (when given) and left out.
@@ -124,7 +124,7 @@ def parse_feed(data: bytes, origin: str, skipped: list[dict[str, str]] | None = 
         text = _entry_text(entry)
         if not text.strip():
             if skipped is not None:
-                skipped.append({"id": link or where, "reason": f"{where}: the feed entry has no text"})
+                skipped.append(Skipped(link or where, f"{where}: the feed entry has no text"))
             continue
         key = entry.get("id") or link or text
         articles.append(Article(
@@ -139,7 +139,7 @@ def parse_feed(data: bytes, origin: str, skipped: list[dict[str, str]] | None = 
     return articles
 
 
-def read_feed(path: Path, skipped: list[dict[str, str]] | None = None) -> list[Article]:
+def read_feed(path: Path, skipped: list[Skipped] | None = None) -> list[Article]:
     """Articles of a feed file; see :func:`parse_feed`."""
     try:
         data = Path(path).read_bytes()
@@ -154,7 +154,7 @@ def is_url(item: str) -> bool:
     return str(item).lower().startswith(("http://", "https://"))
 
 
-def fetch_feed(url: str, skipped: list[dict[str, str]] | None = None,
+def fetch_feed(url: str, skipped: list[Skipped] | None = None,
                timeout: float = FETCH_TIMEOUT_S) -> list[Article]:
     """Articles of the feed at ``url`` (one GET); see :func:`parse_feed`.
 

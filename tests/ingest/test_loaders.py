@@ -1,10 +1,10 @@
 import json
 
 import pytest
+from conftest import SEEDS
 
 from summarize.errors import InputError
 from summarize.ingest.loaders import read
-from tests.conftest import SEEDS
 
 
 def by_id(articles):

@@ -20,7 +20,7 @@ from summarize.events.cluster import (
 )
 from summarize.records import Article
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 class HashingEmbedder:
@@ -220,7 +220,7 @@ def test_bad_inputs_are_skipped_with_a_reason():
         article("flood-0", "Zebra crossings were repainted in a second article reusing an id."),
     ]
     report = cluster_report(items, embedder=FAKE)
-    reasons = {s.article_id: s.reason for s in report.skipped}
+    reasons = {s.id: s.reason for s in report.skipped}
     assert set(reasons) == {"empty", "furniture", "french", "tagged", "flood-0"}
     assert "English" in reasons["french"] and "'de'" in reasons["tagged"]
     assert "duplicate id" in reasons["flood-0"]

@@ -1,13 +1,7 @@
+from conftest import FURNITURE, FURNITURE_LINES, SEEDS
+
 from summarize.ingest.clean import clean, clean_text
 from summarize.ingest.loaders import read
-from tests.conftest import SEEDS
-
-FURNITURE = [
-    "{{", "}}", "ADVERTISEMENT", "Related posts", "Leave a Reply", "About Author",
-    "Your email address will not be published", "Photo:", "Create an account on CNN.com",
-    "remind you to contribute", "– video", "Bis repetita",
-]
-FURNITURE_LINES = ["0 91", "Israel-Hamas war", "Source", '" "', "ICARO Media Group"]
 
 
 def test_seed_furniture_is_removed_and_recorded():

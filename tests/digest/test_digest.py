@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import shutil
 import signal
@@ -19,6 +18,8 @@ import pytest
 from conftest import LATER_TRIP, ROOT, TRIP, HashingEmbedder
 
 from summarize.digest import job as digest
+from summarize.digest import records as digest_records
+from summarize.digest import render as digest_render
 from summarize.errors import InputError
 from summarize.records import Brief, BriefSentence, Source
 
@@ -64,7 +65,7 @@ def test_digest_writes_markdown_json_html_and_an_unchanged_rerun_uses_the_cache(
     for name in ("digest.md", "digest.json", "digest.html", "digest.log"):
         assert (tmp_path / "out" / name).is_file()
     data = json.loads((tmp_path / "out" / "digest.json").read_text())
-    assert data["schema_version"] == digest.SCHEMA_VERSION == 2 and data["date"] == "2023-11-06"
+    assert data["schema_version"] == digest_render.SCHEMA_VERSION == 2 and data["date"] == "2023-11-06"
     assert sorted(a for s in data["stories"] for a in s["articles"]) == sorted(Path(f).stem for f in TRIP)
     assert data["stories"][0]["brief"]["sources"]
     assert "# News digest, 2023-11-06" in (tmp_path / "out" / "digest.md").read_text()
@@ -100,9 +101,9 @@ def test_story_ids_are_stable_across_days_and_link_to_the_earlier_brief(tmp_path
 _CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    from conftest import HashingEmbedder
-    from summarize.digest import job as digest
-    digest.run([{folder!r}], date="2023-11-06", out_dir={out!r}, store={store!r}, embedder=HashingEmbedder())
+    from conftest import HashingEmbedder, kill_at
+    from summarize.digest.job import run
+    run([{folder!r}], date="2023-11-06", out_dir={out!r}, store={store!r}, embedder=HashingEmbedder(), checkpoint=kill_at({stage!r}))
 """)
 
 
@@ -110,9 +111,9 @@ _CHILD = textwrap.dedent("""
 def test_a_run_killed_at_any_stage_finishes_on_rerun_without_duplicates_or_losses(tmp_path, stage):
     folder = _day_folder(tmp_path, "in", TRIP + LATER_TRIP)
     store, out = tmp_path / "state.sqlite", tmp_path / "out"
-    code = _CHILD.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store))
-    env = dict(os.environ, **{digest.KILL_ENV: stage})
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300,
+    code = _CHILD.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store),
+                         stage=stage)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not (out / "digest.json").exists()
@@ -138,7 +139,8 @@ def test_runs_killed_at_arbitrary_moments_then_resumed_give_the_uninterrupted_di
     folder = _day_folder(tmp_path, "in", TRIP + LATER_TRIP)
 
     def start(store: Path, out: Path, code: str = _CHILD) -> subprocess.Popen:
-        code = code.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store))
+        code = code.format(tests=str(ROOT / "tests"), folder=str(folder), out=str(out), store=str(store),
+                           stage=None)
         return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def timed(child: subprocess.Popen) -> float:
@@ -310,7 +312,7 @@ def test_a_story_without_any_title_is_headed_by_the_opening_words_of_its_brief()
         return Brief("s-1", "", sentences, (Source(1, "a", "Daily A"),))
 
     def story(b):
-        return digest.DigestStory(1, "s-1", 1.0, b, ("a",), ("Daily A",))
+        return digest_records.DigestStory(1, "s-1", 1.0, b, ("a",), ("Daily A",))
 
     long = brief("Secretary of State Antony Blinken insisted on Monday that he has made progress on the goals.")
     assert story(long).title == "Secretary of State Antony Blinken insisted on Monday that he has made\u2026"

@@ -1,18 +1,15 @@
 """The abstractive writer and the verification of generated sentences, with a fake model."""
 
-from dataclasses import dataclass
 
 import pytest
+from conftest import FakeModel, HashingEmbedder
 
+from summarize.briefing.compose import brief_story
 from summarize.options import Options
-from summarize.pipeline import brief_story
 from summarize.records import Article, Story
-from summarize.write.abstractive import (
-    AbstractiveWriter,
-    ExtractiveWriter,
-    clean_generation,
-    get_writer,
-)
+from summarize.write.abstractive import AbstractiveWriter, clean_generation
+from summarize.write.extractive import ExtractiveWriter
+from summarize.write.writers import get_writer
 
 A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
      "Rescue teams searched the water through the night. "
@@ -22,31 +19,6 @@ B = ("Twelve people were killed when the Springfield river bridge collapsed on T
      "Engineers had warned about cracks in the bridge in 2019, documents show.")
 C = ("Officials said the river bridge in Springfield collapsed on Tuesday morning and killed 12 people. "
      "The state governor declared an emergency for the county.")
-
-
-@dataclass
-class FakeGeneration:
-    text: str
-    prompt_tokens: int = 100
-    new_tokens: int = 50
-    seconds: float = 0.1
-
-
-class FakeModel:
-    """Answers every prompt from a queue (llm's MockModel idea); records the prompts."""
-
-    spec = "fake"
-
-    def __init__(self, *answers: str) -> None:
-        self.answers = list(answers)
-        self.prompts = []
-
-    def generate(self, prompt, max_new_tokens=256, options=None):
-        self.prompts.append(prompt)
-        return FakeGeneration(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
-
-    def count_tokens(self, text):
-        return len(text.split())
 
 
 def story():
@@ -59,20 +31,7 @@ def story():
 
 def run(model, words=40):
     writer = AbstractiveWriter("fake", model=model)
-    from summarize import pipeline
-
-    original = pipeline.get_writer
-    pipeline.get_writer = lambda name: writer
-    try:
-        return brief_story(story(), Options(words=words, model="fake"), embedder=_embedder())
-    finally:
-        pipeline.get_writer = original
-
-
-def _embedder():
-    from tests.conftest import HashingEmbedder
-
-    return HashingEmbedder()
+    return brief_story(story(), Options(words=words, model="fake"), embedder=HashingEmbedder(), writer=writer)
 
 
 def test_get_writer_picks_by_name():
@@ -139,8 +98,9 @@ def test_long_evidence_goes_through_map_reduce(monkeypatch):
 @pytest.mark.slow
 @pytest.mark.model
 def test_tiny_model_end_to_end_on_a_seed_pair():
+    from conftest import TRIP
+
     import summarize
-    from tests.conftest import TRIP
 
     b = summarize.brief(TRIP[:2], model="tiny", words=60)
     assert b.sentences
@@ -155,9 +115,10 @@ def test_tiny_model_end_to_end_on_a_seed_pair():
 @pytest.mark.model
 def test_default_model_end_to_end_on_the_seed_story():
     """The real quality model on the four-outlet seed story (CI runs it: about 1-2 min)."""
+    from conftest import TRIP
+
     import summarize
     from summarize.briefing.attribute import unsupported
-    from tests.conftest import TRIP
 
     b = summarize.brief(TRIP, model="default")
     assert b.metadata["model"] == "default"
@@ -187,8 +148,9 @@ def test_greedy_by_default_and_sampling_on_request():
 @pytest.mark.slow
 @pytest.mark.model
 def test_sampling_with_a_seed_is_reproducible():
+    from conftest import TRIP
+
     import summarize
-    from tests.conftest import TRIP
 
     texts = [summarize.brief(TRIP[:2], model="tiny", words=40, sample=True, seed=seed).text for seed in (1, 1, 2)]
     assert texts[0] == texts[1]

@@ -1,0 +1,56 @@
+"""``summarize digest``: the nightly job's command line (parse, run, print one summary line)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from summarize.digest.job import run
+from summarize.options import Options
+
+
+def _default_store() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "summarize" / "digest.sqlite"
+
+
+@click.command("digest")
+@click.option("--input", "inputs", multiple=True, required=True,
+              help="File, folder, .jsonl, RSS/Atom feed file or feed URL (repeatable).")
+@click.option("--date", "day", required=True, help="Digest day, YYYY-MM-DD.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for digest.md, digest.json, digest.html and digest.log.")
+@click.option("--store", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite state file [$XDG_STATE_HOME/summarize/digest.sqlite].")
+@click.option("--model", default=None, help="extractive | default | fast | a model id or folder.")
+@click.option("--words", type=int, default=None, help="Target length of each brief in words [120].")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary (for cron).")
+def digest_command(inputs, day, out_dir, store, model, words, quiet) -> None:
+    """Brief the day's stories into OUT/digest.{md,json,html}.
+
+    Exit codes: 0 done, 2 bad input, 3 missing model or resource, 4 the model failed,
+    5 an output or the store's folder cannot be written, 75 another run holds the store
+    (try again later).
+    """
+    options = Options.build(model=model, words=words)
+    store = store or _default_store()
+    if quiet:
+        result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options)
+    else:
+        from rich.console import Console
+        from rich.progress import Progress as Bar
+
+        with Bar(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("digest", total=None)
+
+            def tell(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total or None)
+
+            result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, progress=tell)
+    if not quiet:
+        c = result.counts
+        click.echo(f"{result.date}: {c['stories']} stories ({c['briefs_written']} written, "
+                   f"{c['briefs_cached']} cached) from {c['new']} new articles; {c['skipped']} skipped, "
+                   f"{c['noted']} noted in {out_dir}/digest.log", err=True)

@@ -1,0 +1,26 @@
+"""Writers by name, from the one registry (:mod:`summarize.registry`).
+
+``"extractive"`` copies source sentences; ``"default"``, ``"fast"`` and ``"tiny"`` are the
+packaged generative models; a plugin may register more. Any other name is taken as a
+Hugging Face model id or a local folder for the abstractive writer.
+"""
+
+from __future__ import annotations
+
+from summarize.registry import WRITERS, registry
+from summarize.write.base import Writer
+
+
+def get_writer(model: str) -> Writer:
+    """The writer registered as ``model``, else an abstractive writer over that model id or folder."""
+    factory = registry.get(WRITERS, model)
+    if factory is not None:
+        return factory()
+    from summarize.write.abstractive import AbstractiveWriter
+
+    return AbstractiveWriter(model)
+
+
+def writer_names() -> list[str]:
+    """The registered writer names, built-ins first."""
+    return registry.names(WRITERS)
