@@ -6,6 +6,7 @@ import pytest
 
 from summarize.errors import InputError
 from summarize.ingest import feeds
+from summarize.records import Skipped
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Example News</title>
@@ -31,7 +32,7 @@ def test_rss_entries_become_articles_and_empty_entries_are_reported():
     assert (a.title, a.url, a.outlet) == ("Storm hits & floods coast", "https://example.com/storm", "Example News")
     assert a.published == "2026-11-23T10:00:00+00:00"
     assert a.text == "A storm hit the coast on Monday.\nThousands lost power."
-    assert skipped == [{"id": "https://example.com/empty", "reason": "news.rss entry 2: the feed entry has no text"}]
+    assert skipped == [Skipped("https://example.com/empty", "news.rss entry 2: the feed entry has no text")]
 
 
 def test_atom_prefers_full_content_and_drops_scripts():
