@@ -246,13 +246,13 @@ def text_path(sizes=(1_000, 10_000)) -> list[dict]:
 
 def embedding_rate(n: int = 1000) -> float:
     """Leads embedded per second by MiniLM (texts repeated from the evaluation sets)."""
-    from summarize.events.cluster import _clean
+    from summarize.events.cluster import lead_and_text
     from summarize.nlp.embed import default_embedder
 
     articles = []
     for filename in SETS.values():
         articles += load_pool(filename)[0]
-    leads = [_clean(articles[i % len(articles)], 8)[0] + f" ({i})" for i in range(n)]
+    leads = [lead_and_text(articles[i % len(articles)], 8)[0] + f" ({i})" for i in range(n)]
     embedder = default_embedder()
     embedder.encode(leads[:8])  # load the model outside the timing
     t0 = time.perf_counter()

@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from summarize import brief  # noqa: E402
-from summarize.briefing.attribute import MIN_SUPPORT, unsupported  # noqa: E402
 from summarize.bench.datasets import load_jsonl  # noqa: E402
 from summarize.bench.rouge import RougeOptions, RougeScorer  # noqa: E402
+from summarize.briefing.attribute import MIN_SUPPORT, unsupported  # noqa: E402
 
 SETS = ("multiling2011_en.jsonl", "multinews_val100.jsonl")
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -27,11 +27,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from summarize.bench.runner import iter_benchmarks  # noqa: E402
-from summarize.bench.report import write_result, write_results_md  # noqa: E402
 from summarize.bench.datasets import load_jsonl  # noqa: E402
-from summarize.errors import SummarizeError  # noqa: E402
+from summarize.bench.report import write_result, write_results_md  # noqa: E402
 from summarize.bench.rouge import RougeOptions  # noqa: E402
+from summarize.bench.runner import iter_benchmarks  # noqa: E402
+from summarize.errors import SummarizeError  # noqa: E402
 
 DATASETS = ("multiling2011_en.jsonl", "multinews_val100.jsonl")
 SYSTEMS = ("lead3", "lexrank", "textrank", "lsa", "luhn", "extractive")

@@ -41,9 +41,9 @@ def measure(config: dict, path: Path) -> dict:
 
     Returns ``{"sha256", "n_failed", "failures", "<metric>_f1": mean F1 over clusters}``.
     """
-    from summarize.bench.runner import benchmark
     from summarize.bench.datasets import load_jsonl
     from summarize.bench.rouge import RougeOptions
+    from summarize.bench.runner import benchmark
 
     dataset = load_jsonl(path)
     options = RougeOptions(stemming=config["stemming"], word_limit=config["truncate"],

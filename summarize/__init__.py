@@ -7,8 +7,6 @@
 Importing this package loads no model: models load on first use, once per process.
 """
 
-from __future__ import annotations
-
 from summarize.errors import (
     InputError,
     ModelError,
@@ -43,8 +41,8 @@ __all__ = [
     "ResourceMissingError",
     "Sentence",
     "Source",
-    "Story",
     "StoreBusyError",
+    "Story",
     "SummarizeError",
     "Support",
     "__version__",

@@ -20,7 +20,6 @@ import click
 from summarize.errors import SummarizeError
 from summarize.files import write_atomic
 
-
 # Commands that live in another room: name -> "module:attribute", imported on first use.
 LAZY_COMMANDS = {
     "bench": "summarize.bench.cli:bench",

@@ -117,9 +117,14 @@ class Registry:
 
 
 registry = Registry()
-"""The process-wide registry every stage reads."""
+"""The process-wide registry every stage reads (through :func:`current`)."""
+
+
+def current() -> Registry:
+    """The process-wide registry (read at call time, so a test may swap it for a fresh one)."""
+    return registry
 
 
 def register(kind: str, name: str, value: Any, *, replace: bool = False) -> None:
     """Register a part in the process-wide :data:`registry` (for code that is not a plugin)."""
-    registry.register(kind, name, value, replace=replace)
+    current().register(kind, name, value, replace=replace)

@@ -63,8 +63,9 @@ def systems() -> dict[str, System]:
     """Every benchmark system by name (the ``--system`` choices): the registered baselines,
     then our pipeline with each registered writer (``extractive``, the packaged models, and
     any a plugin adds)."""
-    from summarize.registry import BASELINES, WRITERS, registry
+    from summarize.registry import BASELINES, WRITERS, current
 
+    registry = current()
     found: dict[str, System] = dict(registry.items(BASELINES))
     for name in registry.names(WRITERS):
         found.setdefault(name, BriefSystem(name))

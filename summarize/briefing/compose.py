@@ -13,7 +13,12 @@ import time
 from collections.abc import Sequence
 from importlib import metadata as importlib_metadata
 
-from summarize.briefing.attribute import attribute, attribute_generated, disagreement_sentences, source_list
+from summarize.briefing.attribute import (
+    attribute,
+    attribute_generated,
+    disagreement_sentences,
+    source_list,
+)
 from summarize.evidence.score import WEIGHTS, score_story
 from summarize.evidence.select import select
 from summarize.nlp.embed import Embedder, default_embedder

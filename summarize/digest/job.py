@@ -27,7 +27,13 @@ from summarize.digest import update
 from summarize.digest.rank import ISO_DAY, brief_key, member_key, score, update_key
 from summarize.digest.records import Digest, DigestStory, Previous
 from summarize.digest.render import write_log, write_outputs
-from summarize.digest.store import CachedEmbedder, PastStory, Store, StoreLock, sqlite_error
+from summarize.digest.store import (
+    CachedEmbedder,
+    PastStory,
+    Store,
+    StoreLock,
+    sqlite_error,
+)
 from summarize.digest.update import Update
 from summarize.errors import InputError
 from summarize.events import syndication

@@ -17,7 +17,6 @@ from summarize.errors import OutputError
 from summarize.files import remove_stale_temps, write_all_atomic
 from summarize.records import citation_marks
 
-
 SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
 OUTPUTS = ("digest.md", "digest.json", "digest.html")
 

@@ -103,11 +103,11 @@ class PastStory:
     brief_key: str
 
 
-def _article_to_json(article: Article) -> str:
+def article_to_json(article: Article) -> str:
     return json.dumps(asdict(article), ensure_ascii=False)
 
 
-def _article_from_json(text: str) -> Article:
+def article_from_json(text: str) -> Article:
     data = json.loads(text)
     data["furniture"] = tuple(data.get("furniture", ()))
     return Article(**data)
@@ -266,7 +266,7 @@ class Store:
                     article = replace(article, id=f"{article.id}-{content_hash[:8]}")
                 db.execute(
                     "INSERT INTO articles (id, url, content_hash, day, story_id, data) VALUES (?, ?, ?, ?, NULL, ?)",
-                    (article.id, article.url or None, content_hash, day, _article_to_json(article)),
+                    (article.id, article.url or None, content_hash, day, article_to_json(article)),
                 )
                 new.append(article.id)
         return Added(tuple(new), tuple(known))
@@ -274,14 +274,14 @@ class Store:
     def pending(self) -> list[Article]:
         """Stored articles that have no story yet (new, or left by a killed run)."""
         rows = self.db.execute("SELECT data FROM articles WHERE story_id IS NULL ORDER BY id")
-        return [_article_from_json(r[0]) for r in rows]
+        return [article_from_json(r[0]) for r in rows]
 
     def articles_of_day(self, day: str) -> list[tuple[Article, str, str | None]]:
         """``(article, content_hash, story_id)`` of the articles first stored on ``day``."""
         rows = self.db.execute(
             "SELECT data, content_hash, story_id FROM articles WHERE day = ? ORDER BY id", (day,)
         )
-        return [(_article_from_json(d), h, s) for d, h, s in rows]
+        return [(article_from_json(d), h, s) for d, h, s in rows]
 
     def count_articles(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -291,7 +291,7 @@ class Store:
         rows = self.db.execute(
             "SELECT data FROM articles WHERE story_id = ? AND day < ? ORDER BY day, id", (story_id, before)
         )
-        return [_article_from_json(r[0]) for r in rows]
+        return [article_from_json(r[0]) for r in rows]
 
     # --- cached embeddings -------------------------------------------------------------
 

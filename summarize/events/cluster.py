@@ -162,7 +162,7 @@ def _looks_english(text: str) -> bool:
     return sum(w in _ENGLISH for w in words) / len(words) >= 0.1
 
 
-def _clean(article: Article, lead_sentences: int) -> tuple[str, str]:
+def lead_and_text(article: Article, lead_sentences: int) -> tuple[str, str]:
     """(lead, full) texts: title plus content sentences, page furniture dropped."""
     from summarize.nlp.segment import split
 
@@ -299,7 +299,7 @@ class StoryIndex:
             elif reason := self._language_problem(art):
                 skipped.append(Skipped(art.id, reason))
             else:
-                lead, full = _clean(art, opts.lead_sentences)
+                lead, full = lead_and_text(art, opts.lead_sentences)
                 if not full.strip():
                     skipped.append(Skipped(art.id, "no text left after removing page furniture"))
                 else:

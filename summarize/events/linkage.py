@@ -19,7 +19,6 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-
 __all__ = ["Groups", "LinkageSettings", "agglomerate", "candidate_graph", "neighbours", "unique_pairs"]
 
 

@@ -111,15 +111,15 @@ def register(registry) -> None:
 
 def packaged_model(name: str) -> PackagedModel | None:
     """The packaged model registered as ``name`` (built-in or from a plugin), or ``None``."""
-    from summarize.registry import MODELS, registry
+    from summarize.registry import MODELS, current
 
-    return registry.get(MODELS, name)
+    return current().get(MODELS, name)
 
 
 def packaged_names() -> list[str]:
-    from summarize.registry import MODELS, registry
+    from summarize.registry import MODELS, current
 
-    return registry.names(MODELS)
+    return current().names(MODELS)
 
 
 

@@ -17,7 +17,6 @@ from summarize.records import Evidence
 from summarize.write.base import Draft, EvidenceItem, GenerativeModelLike
 from summarize.write.prompting import Prompt
 
-
 # Prompt sizes for the generative writer. Evidence beyond MAX_PROMPT_TOKENS is condensed
 # slice by slice with the "fusion" prompt first (map), then briefed (reduce).
 MAX_PROMPT_TOKENS = 1400

@@ -7,13 +7,13 @@ Hugging Face model id or a local folder for the abstractive writer.
 
 from __future__ import annotations
 
-from summarize.registry import WRITERS, registry
+from summarize.registry import WRITERS, current
 from summarize.write.base import Writer
 
 
 def get_writer(model: str) -> Writer:
     """The writer registered as ``model``, else an abstractive writer over that model id or folder."""
-    factory = registry.get(WRITERS, model)
+    factory = current().get(WRITERS, model)
     if factory is not None:
         return factory()
     from summarize.write.abstractive import AbstractiveWriter
@@ -23,4 +23,4 @@ def get_writer(model: str) -> Writer:
 
 def writer_names() -> list[str]:
     """The registered writer names, built-ins first."""
-    return registry.names(WRITERS)
+    return current().names(WRITERS)

@@ -237,11 +237,11 @@ def test_real_default_path_update_of_the_seed_trip(tmp_path):
 
 
 def _articles(store: Path, ids):
-    from summarize.digest.store import _article_from_json
+    from summarize.digest.store import article_from_json
 
     db = sqlite3.connect(store)
     try:
-        return [_article_from_json(db.execute("SELECT data FROM articles WHERE id = ?", (i,)).fetchone()[0])
+        return [article_from_json(db.execute("SELECT data FROM articles WHERE id = ?", (i,)).fetchone()[0])
                 for i in ids]
     finally:
         db.close()
