@@ -76,7 +76,7 @@ def _update_markdown(update: Update) -> list[str]:
 
 
 def to_html(digest: Digest) -> str:
-    """A static page rendered from ``summarize/templates/digest.html.j2`` (autoescaped)."""
+    """A static page rendered from ``summarize/digest/templates/digest.html.j2`` (autoescaped)."""
     import jinja2
 
     env = jinja2.Environment(
