@@ -7,11 +7,67 @@ arguments. Unknown names are an error, not silently ignored.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the work one input can cause (``docs/limits.md``). Set them in the config
+    file's ``[summarize.limits]`` table; what a limit cuts or refuses is reported in
+    ``skipped`` (left out) or ``noted`` (kept, changed), never dropped silently.
+
+    Attributes:
+        max_file_bytes: Largest input file read (text, HTML, JSON, JSONL, feed file).
+        max_article_chars: Longest article text kept; a longer one is cut at a sentence end.
+        max_sentences: Most sentences of one article that are scored.
+        max_json_depth: Deepest nesting of arrays and objects accepted in JSON input.
+        max_html_depth: Deepest element nesting of an HTML page that is read for text.
+        feed_timeout_s: Longest wait for any one read of a feed URL.
+        feed_deadline_s: Longest time one feed URL may take in all (a trickling server is cut off).
+        max_feed_bytes: Largest feed body read from a URL.
+        max_redirects: Most redirects followed for one feed URL.
+        allow_private_hosts: Fetch feed URLs on loopback, private, link-local or multicast
+            addresses (off: only public hosts, checked after DNS and on every redirect).
+        max_articles_per_night: Most new articles one digest run takes in.
+    """
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_article_chars: int = 200_000
+    max_sentences: int = 2_000
+    max_json_depth: int = 64
+    max_html_depth: int = 256
+    feed_timeout_s: float = 30.0
+    feed_deadline_s: float = 60.0
+    max_feed_bytes: int = 20 * 1024 * 1024
+    max_redirects: int = 5
+    allow_private_hosts: bool = False
+    max_articles_per_night: int = 20_000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "allow_private_hosts":
+                if not isinstance(value, bool):
+                    raise InputError(f"limits.{f.name} must be true or false, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise InputError(f"limits.{f.name} must be a positive number, got {value!r}")
+
+    @classmethod
+    def build(cls, values: dict[str, Any] | Limits | None) -> Limits:
+        """Limits from a ``[summarize.limits]`` table (unknown names are an error)."""
+        if values is None or isinstance(values, Limits):
+            return values or cls()
+        if not isinstance(values, dict):
+            raise InputError(f"limits must be a table of names and values, got {values!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InputError(f"unknown limit(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -33,6 +89,7 @@ class Options:
         temperature: Sampling temperature (with ``sample``).
         top_p: Nucleus sampling mass (with ``sample``).
         seed: Seed of the sampler: the same seed gives the same brief.
+        limits: Bounds on the work one input can cause (:class:`Limits`).
     """
 
     words: int = 120
@@ -44,8 +101,10 @@ class Options:
     temperature: float = 0.7
     top_p: float = 0.95
     seed: int = 0
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "limits", Limits.build(self.limits))
         if not isinstance(self.words, int) or self.words < 10:
             raise InputError(f"words must be a whole number of at least 10, got {self.words!r}")
         if self.temperature <= 0 or not 0 < self.top_p <= 1:

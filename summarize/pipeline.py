@@ -41,7 +41,7 @@ def stories(inputs: Any, *, embedder: Embedder | None = None, **options: Any) ->
     Articles the clusterer cannot place (no text, another language) are left out and logged.
     """
     opts = Options.build(**options)
-    prepared = prepare(inputs)
+    prepared = prepare(inputs, opts.limits)
     return _cluster(prepared, opts, embedder or default_embedder())
 
 
@@ -70,7 +70,7 @@ def brief(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> B
     """
     opts = Options.build(**options)
     start = time.perf_counter()
-    prepared = prepare(inputs)
+    prepared = prepare(inputs, opts.limits)
     loaded = time.perf_counter()
     story = _story_of(prepared.articles)
     timings = {"load_clean": loaded - start, "cluster": time.perf_counter() - loaded}
@@ -81,7 +81,7 @@ def briefs(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> 
     """One cited brief per story found in a mixed pile of articles, largest story first."""
     opts = Options.build(**options)
     start = time.perf_counter()
-    prepared = prepare(inputs)
+    prepared = prepare(inputs, opts.limits)
     loaded = time.perf_counter()
     embedder = embedder or default_embedder()
     found = _cluster(prepared, opts, embedder)

@@ -26,15 +26,17 @@ def _default_store() -> Path:
               help="SQLite state file [$XDG_STATE_HOME/summarize/digest.sqlite].")
 @click.option("--model", default=None, help="extractive | default | fast | a model id or folder.")
 @click.option("--words", type=int, default=None, help="Target length of each brief in words [120].")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="TOML file with a [summarize] table (and [summarize.limits]).")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary (for cron).")
-def digest_command(inputs, day, out_dir, store, model, words, quiet) -> None:
+def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> None:
     """Brief the day's stories into OUT/digest.{md,json,html}.
 
     Exit codes: 0 done, 2 bad input, 3 missing model or resource, 4 the model failed,
     5 an output or the store's folder cannot be written, 75 another run holds the store
     (try again later).
     """
-    options = Options.build(model=model, words=words)
+    options = Options.build(config, model=model, words=words)
     store = store or _default_store()
     if quiet:
         result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options)

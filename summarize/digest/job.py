@@ -137,9 +137,9 @@ def run(
             raise sqlite_error(db.path, exc) from None
 
 
-def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skipped]):
+def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skipped], opts: Options):
     """Read, clean and store the inputs (committed before anything else happens)."""
-    raw = read_inputs(inputs, skipped)
+    raw = read_inputs(inputs, skipped, opts.limits)
     if not raw and not db.articles_of_day(day.isoformat()):
         reasons = "; ".join(s.reason for s in skipped) or "no inputs"
         raise InputError(f"no readable article for {day}: {reasons}")
@@ -181,7 +181,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
          embedder: Embedder | None, tell: Progress, checkpoint: Checkpoint) -> Digest:
     skipped: list[Skipped] = []
     tell("read", 0, len(inputs))
-    raw, added = _ingest(db, inputs, day, skipped)
+    raw, added = _ingest(db, inputs, day, skipped, opts)
     checkpoint("articles")
     tell("cluster", 0, 1)
     # Vectors are kept in the store; the model loads only if some text was never embedded.

@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError, ResourceMissingError
+from summarize.options import Limits
 from summarize.records import Article, Skipped
 
 FEED_SUFFIXES = frozenset({".rss", ".atom", ".xml"})
-FETCH_TIMEOUT_S = 30
-MAX_FEED_BYTES = 20 * 1024 * 1024
 USER_AGENT = "summarize-digest (+https://github.com/)"
 _FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.DOTALL)
 _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr"})
@@ -139,7 +138,7 @@ def parse_feed(data: bytes, origin: str, skipped: list[Skipped] | None = None) -
     return articles
 
 
-def read_feed(path: Path, skipped: list[Skipped] | None = None) -> list[Article]:
+def read_feed(path: Path, skipped: list[Skipped] | None = None, limits: Limits | None = None) -> list[Article]:
     """Articles of a feed file; see :func:`parse_feed`."""
     try:
         data = Path(path).read_bytes()
@@ -154,8 +153,7 @@ def is_url(item: str) -> bool:
     return str(item).lower().startswith(("http://", "https://"))
 
 
-def fetch_feed(url: str, skipped: list[Skipped] | None = None,
-               timeout: float = FETCH_TIMEOUT_S) -> list[Article]:
+def fetch_feed(url: str, skipped: list[Skipped] | None = None, limits: Limits | None = None) -> list[Article]:
     """Articles of the feed at ``url`` (one GET); see :func:`parse_feed`.
 
     Raises:
@@ -165,19 +163,21 @@ def fetch_feed(url: str, skipped: list[Skipped] | None = None,
     import urllib.error
     import urllib.request
 
+    limits = limits or Limits()
+
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
                                                    "Accept": "application/rss+xml, application/atom+xml, */*"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - user-given feed URL
-            data = response.read(MAX_FEED_BYTES + 1)
+        with urllib.request.urlopen(request, timeout=limits.feed_timeout_s) as response:  # noqa: S310 - user-given feed URL
+            data = response.read(limits.max_feed_bytes + 1)
     except urllib.error.HTTPError as exc:
         raise InputError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise InputError(f"{url}: cannot fetch the feed ({exc.reason})") from None
     except (TimeoutError, OSError) as exc:
         raise InputError(f"{url}: cannot fetch the feed ({exc})") from None
-    if len(data) > MAX_FEED_BYTES:
-        raise InputError(f"{url}: the feed is larger than {MAX_FEED_BYTES // 2**20} MiB; not read")
+    if len(data) > limits.max_feed_bytes:
+        raise InputError(f"{url}: the feed is larger than {limits.max_feed_bytes} bytes (limits.max_feed_bytes); not read")
     if not data.strip():
         raise InputError(f"{url}: the server sent an empty feed")
     return parse_feed(data, url, skipped)

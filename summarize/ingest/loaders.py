@@ -18,6 +18,7 @@ from typing import Any
 
 from summarize.errors import InputError
 from summarize.nlp.text import content_id
+from summarize.options import Limits
 from summarize.records import Article, Skipped
 
 TEXT_SUFFIXES = {".txt", ".text", ""}
@@ -295,7 +296,7 @@ def _with_metadata(article: Article, meta: Mapping[str, Any]) -> Article:
     return replace(article, **{k: v for k, v in changes.items() if v})
 
 
-def load_path(path: Path, skipped: list[Skipped] | None = None) -> list[Article]:
+def load_path(path: Path, skipped: list[Skipped] | None = None, limits: Limits | None = None) -> list[Article]:
     """Load one file, or every supported file in a folder (sorted by name).
 
     With a ``skipped`` list, a file that cannot be used is recorded there
@@ -312,10 +313,10 @@ def load_path(path: Path, skipped: list[Skipped] | None = None) -> list[Article]
         )
         if not files:
             raise InputError(f"{path}: no .txt, .html, .json or .jsonl files in this folder")
-        return [a for f in files for a in load_path(f, skipped)]
+        return [a for f in files for a in load_path(f, skipped, limits)]
     if skipped is not None:
         try:
-            return load_path(path)
+            return load_path(path, limits=limits)
         except InputError as exc:
             skipped.append(Skipped(str(path), str(exc)))
             return []
@@ -355,22 +356,22 @@ def _is_path_like(value: str) -> bool:
     )
 
 
-def read(inputs: Any, skipped: list[Skipped] | None = None) -> list[Article]:
+def read(inputs: Any, skipped: list[Skipped] | None = None, limits: Limits | None = None) -> list[Article]:
     """Read articles from one input or an iterable of inputs.
 
     Accepted: :class:`Article`, ``dict``, a path (``str`` or :class:`~pathlib.Path`) to a file
     or folder, ``"-"`` for standard input, or raw article text (``str`` with a newline or
-    that is not a path).
+    that is not a path). ``limits`` bound what one input may cost (:class:`~summarize.options.Limits`).
     """
     if isinstance(inputs, (str, Path, Mapping, Article, bytes)):
         inputs = [inputs]
     articles: list[Article] = []
     for item in inputs:
-        articles.extend(_read_one(item, skipped))
+        articles.extend(_read_one(item, skipped, limits or Limits()))
     return articles
 
 
-def _read_one(item: Any, skipped: list[Skipped] | None) -> Iterable[Article]:
+def _read_one(item: Any, skipped: list[Skipped] | None, limits: Limits) -> Iterable[Article]:
     if isinstance(item, Article):
         return [item]
     if isinstance(item, Mapping):
@@ -378,12 +379,12 @@ def _read_one(item: Any, skipped: list[Skipped] | None) -> Iterable[Article]:
     if isinstance(item, bytes):
         return parse_text(decode(item, "<bytes>"), origin="<bytes>")
     if isinstance(item, Path):
-        return load_path(item, skipped)
+        return load_path(item, skipped, limits)
     if isinstance(item, str):
         if item == "-":
             return parse_text(decode(sys.stdin.buffer.read(), "<stdin>"), origin="<stdin>")
         if _is_path_like(item):
-            return load_path(Path(item), skipped)
+            return load_path(Path(item), skipped, limits)
         if not item.strip():
             raise InputError("an article string is empty or only whitespace")
         return parse_text(item, origin="<str>")

@@ -24,6 +24,7 @@ from summarize.errors import InputError
 from summarize.ingest import feeds, loaders
 from summarize.ingest.clean import clean
 from summarize.nlp.text import content_hash
+from summarize.options import Limits
 from summarize.records import Article, Skipped
 
 log = logging.getLogger("summarize")
@@ -50,14 +51,14 @@ def cleaned(raw: Iterable[Article], skipped: list[Skipped]) -> Iterator[tuple[Ar
         yield tidy, content_hash(tidy.text)
 
 
-def prepare(inputs: Any) -> Prepared:
+def prepare(inputs: Any, limits: Limits | None = None) -> Prepared:
     """Read, clean and de-duplicate articles; refuse input that leaves nothing to summarize.
 
     Raises:
         InputError: nothing was given, or nothing usable is left (the message lists why).
     """
     skipped: list[Skipped] = []
-    raw = loaders.read(inputs, skipped)
+    raw = loaders.read(inputs, skipped, limits)
     if not raw and len(skipped) == 1:
         raise InputError(skipped[0].reason)
     if not raw and not skipped:
@@ -92,14 +93,14 @@ def _files(path: Path) -> list[Path]:
     )
 
 
-def read_inputs(inputs: Sequence[str | Path], skipped: list[Skipped]) -> list[Article]:
+def read_inputs(inputs: Sequence[str | Path], skipped: list[Skipped], limits: Limits | None = None) -> list[Article]:
     """Articles of every file, folder, JSONL, feed file or feed URL; unusable ones go to
     ``skipped`` and the rest are read."""
     articles: list[Article] = []
     for item in inputs:
         if feeds.is_url(str(item)):
             try:
-                articles.extend(feeds.fetch_feed(str(item), skipped))
+                articles.extend(feeds.fetch_feed(str(item), skipped, limits))
             except InputError as exc:
                 skipped.append(Skipped(str(item), str(exc)))
             continue
@@ -110,9 +111,9 @@ def read_inputs(inputs: Sequence[str | Path], skipped: list[Skipped]) -> list[Ar
         for file in _files(path) if path.is_dir() else [path]:
             try:
                 if feeds.looks_like_feed(file):
-                    articles.extend(feeds.read_feed(file, skipped))
+                    articles.extend(feeds.read_feed(file, skipped, limits))
                 else:
-                    articles.extend(loaders.read([file], skipped))
+                    articles.extend(loaders.read([file], skipped, limits))
             except InputError as exc:
                 skipped.append(Skipped(str(file), str(exc)))
     return articles

@@ -6,6 +6,7 @@ import pytest
 
 from summarize.errors import InputError
 from summarize.ingest import feeds
+from summarize.options import Limits
 from summarize.records import Skipped
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -106,7 +107,7 @@ def test_feed_urls_are_fetched_and_failures_are_input_errors_naming_the_url(feed
     with pytest.raises(InputError, match=r"/page: not an RSS/Atom feed"):
         feeds.fetch_feed(f"{feed_server}/page")
     with pytest.raises(InputError, match=r"cannot fetch the feed"):
-        feeds.fetch_feed("http://127.0.0.1:9/closed.rss", timeout=5)
+        feeds.fetch_feed("http://127.0.0.1:9/closed.rss", limits=Limits(feed_timeout_s=5))
 
 
 def test_digest_reads_a_feed_url_and_logs_an_unreachable_one(feed_server, tmp_path):
