@@ -2,7 +2,9 @@
 
 The dict form itself belongs to the records (:meth:`Brief.to_dict`, :meth:`Brief.from_dict`).
 
-The JSON schema (``schema_version`` 1) is documented in ``docs/brief-schema.md``.
+The JSON schema (``schema_version`` 1) is documented in ``docs/brief-schema.md``. The JSON
+keeps every value as given; the Markdown escapes text from articles and links only
+``http(s)`` URLs (``briefing.safe``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from summarize.briefing.safe import link_url, markdown_text
 from summarize.errors import OutputError
-from summarize.records import Brief, citation_marks
+from summarize.records import Brief, BriefSentence, citation_marks
 
 
 def to_json(briefs: Brief | Sequence[Brief], indent: int = 2) -> str:
@@ -32,38 +35,53 @@ def from_json(text: str) -> Brief | list[Brief]:
 
 
 def to_markdown(brief: Brief) -> str:
-    """A readable Markdown brief: text with citations, agreement, differences, sources."""
+    """A readable Markdown brief: text with citations, agreement, differences, sources.
+
+    Every text from an article is escaped (:func:`~summarize.briefing.safe.markdown_text`),
+    so a Markdown renderer shows it as text, never as HTML, a link or an image; only an
+    ``http(s)`` source URL is written, as an autolink (:func:`~summarize.briefing.safe.link_url`).
+    """
     outlets = {s.n: s.outlet for s in brief.sources}
-    lines = [f"## {brief.title or 'Untitled story'}", "", brief.text, ""]
+    lines = [f"## {markdown_text(brief.title) or 'Untitled story'}", "", _paragraph(brief.sentences), ""]
     if brief.facts:
         lines += ["**Confirmed by three or more outlets**", ""]
-        lines += [f"- {f.text} {citation_marks(f.citations)} ({f.support} outlets)" for f in brief.facts]
+        lines += [f"- {_cited(f.text, f.citations)} ({f.support} outlets)" for f in brief.facts]
         lines.append("")
     if brief.disagreements:
         lines += ["**Where outlets differ**", ""]
         for d in brief.disagreements:
             lines.append(
-                f"- {d.topic}: \u201c{d.a_text}\u201d {citation_marks(d.a_citations)} vs "
-                f"\u201c{d.b_text}\u201d {citation_marks(d.b_citations)}"
+                f"- {markdown_text(d.topic, line_start=True)}: \u201c{markdown_text(d.a_text)}\u201d "
+                f"{citation_marks(d.a_citations)} vs "
+                f"\u201c{markdown_text(d.b_text)}\u201d {citation_marks(d.b_citations)}"
             )
         lines.append("")
     if brief.unique:
         lines += ["**Reported by one outlet only**", ""]
         for f in brief.unique:
             who = ", ".join(dict.fromkeys(outlets.get(n, str(n)) for n in f.citations))
-            lines.append(f"- {who}: {f.text} {citation_marks(f.citations)}")
+            lines.append(f"- {markdown_text(who, line_start=True)}: {_cited(f.text, f.citations, start=False)}")
         lines.append("")
     lines += ["**Sources**", ""]
     for s in brief.sources:
-        parts = [s.outlet]
+        parts = [markdown_text(s.outlet, line_start=True)]
         if s.title:
-            parts.append(f"\u201c{s.title}\u201d")
+            parts.append(f"\u201c{markdown_text(s.title)}\u201d")
         if s.published:
-            parts.append(s.published)
-        if s.url:
-            parts.append(f"<{s.url}>")
+            parts.append(markdown_text(s.published))
+        if url := link_url(s.url):
+            parts.append(f"<{url}>")
         lines.append(f"{s.n}. " + ", ".join(parts))
     return "\n".join(lines) + "\n"
+
+
+def _paragraph(sentences: Sequence[BriefSentence]) -> str:
+    """Sentences as one Markdown paragraph with ``[n]`` citations (``Brief.text``, escaped)."""
+    return " ".join(_cited(s.text, s.citations, start=i == 0) for i, s in enumerate(sentences))
+
+
+def _cited(text: str, citations: Sequence[int], start: bool = True) -> str:
+    return f"{markdown_text(text, line_start=start)} {citation_marks(citations)}".rstrip()
 
 
 def briefs_to_markdown(briefs: Sequence[Brief]) -> str:

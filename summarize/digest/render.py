@@ -6,11 +6,14 @@ The three pages are written through temporary files and renamed together; the lo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from summarize.briefing.safe import link_url, markdown_code, markdown_text, relative_url
 from summarize.digest.records import Digest
 from summarize.digest.update import Update
 from summarize.errors import OutputError
@@ -44,47 +47,67 @@ def to_dict(digest: Digest) -> dict[str, Any]:
 
 
 def to_markdown(digest: Digest) -> str:
+    """``digest.md``. Text from articles is escaped and only ``http(s)`` URLs are linked
+    (``summarize.briefing.safe``), so a Markdown renderer shows no HTML from an article."""
     from summarize.briefing import render
 
     lines = [f"# News digest, {digest.date}", "",
              f"{len(digest.stories)} stories from {digest.counts.get('read', 0)} articles read.", ""]
     for s in digest.stories:
         body = render.to_markdown(s.brief).split("\n", 1)[1]
-        lines.append(f"## {s.rank}. {s.title}")
+        lines.append(f"## {s.rank}. {markdown_text(s.title)}")
         if s.previous:
-            lines += ["", (f"*Continues the story of {s.previous.date} ({s.previous.story_id}, "
-                           f"[earlier brief]({s.previous.href})).*")]
+            href = relative_url(s.previous.href)
+            link = f"[earlier brief]({href})" if href else "earlier brief"
+            lines += ["", (f"*Continues the story of {markdown_text(s.previous.date)} "
+                           f"({markdown_text(s.previous.story_id)}, {link}).*")]
         if s.update is not None:
             lines += _update_markdown(s.update)
         lines.append(body)
     for heading, kept in (("Skipped inputs", False), ("Inputs kept with a note", True)):
-        items = [f"- `{s.id}`: {s.reason}" for s in digest.skipped if s.kept is kept]
+        items = [f"- {markdown_code(s.id)}: {markdown_text(s.reason)}" for s in digest.skipped if s.kept is kept]
         if items:
             lines += [f"## {heading}", "", *items, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _update_markdown(update: Update) -> list[str]:
-    lines = ["", f"**New since {update.since}:** "
-             + (" ".join(f"{x.text} {citation_marks(x.citations)}" for x in update.sentences)
+    lines = ["", f"**New since {markdown_text(update.since)}:** "
+             + (" ".join(f"{markdown_text(x.text)} {citation_marks(x.citations)}" for x in update.sentences)
                 if update.sentences else "no new claim; today's reports repeat the earlier coverage.")]
-    lines += [f"- Changed: {c.topic}: was \"{c.before}\", now \"{c.after}\" {citation_marks(c.citations)}"
+    lines += [f"- Changed: {markdown_text(c.topic)}: was \"{markdown_text(c.before)}\", "
+              f"now \"{markdown_text(c.after)}\" {citation_marks(c.citations)}"
               for c in update.changed]
     if update.new_outlets:
-        lines.append(f"- Newly reporting: {', '.join(update.new_outlets)}")
+        lines.append(f"- Newly reporting: {markdown_text(', '.join(update.new_outlets))}")
     return lines
 
 
 def to_html(digest: Digest) -> str:
-    """A static page rendered from ``summarize/digest/templates/digest.html.j2`` (autoescaped)."""
+    """A static page rendered from ``summarize/digest/templates/digest.html.j2``.
+
+    Autoescaped; only ``http(s)`` URLs become links (``urls`` holds them, already checked;
+    the earlier brief's relative link goes through the ``relative_url`` filter). The page
+    carries a Content-Security-Policy that lets nothing load or run but its own ``<style>``,
+    allowed by the hash the ``sha256_base64`` filter computes from the style as rendered.
+    """
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
+    env.filters["relative_url"] = relative_url
+    env.filters["sha256_base64"] = sha256_base64
     return env.get_template("digest.html.j2").render(digest=digest, urls={
-        s.story_id: {src.n: src.url for src in s.brief.sources} for s in digest.stories})
+        s.story_id: {src.n: url for src in s.brief.sources if (url := link_url(src.url))}
+        for s in digest.stories})
+
+
+def sha256_base64(text: str) -> str:
+    """Base64 of the SHA-256 of ``text`` (UTF-8): ``'sha256-...'`` in a CSP allows the inline
+    ``<style>`` or ``<script>`` whose content is exactly ``text``."""
+    return base64.b64encode(hashlib.sha256(str(text).encode("utf-8")).digest()).decode("ascii")
 
 
 def write_outputs(digest: Digest, out: Path) -> None:
