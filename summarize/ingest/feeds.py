@@ -6,10 +6,10 @@ Each feed entry becomes one article: its title, link (as ``url``), publication d
 with the many dialects of RSS 0.9x/1.0/2.0 and Atom; a file that is not a feed at all is an
 :class:`~summarize.errors.InputError` naming the file.
 
-Feed URLs (``http://``, ``https://``) given by the user are fetched with the standard
-library (:func:`fetch_feed`: one GET, a timeout, a size cap) where the network allows; a
-URL that cannot be fetched is an ``InputError`` naming it, so the rest of the day goes on.
-Nothing else is ever downloaded.
+Feed URLs (``http://``, ``https://``) given by the user are fetched by :func:`fetch_feed`
+through :mod:`summarize.ingest.fetch` (one GET, a deadline, a size cap, a few redirects,
+public hosts only unless ``limits.allow_private_hosts``); a URL that cannot be fetched is an
+``InputError`` naming it, so the rest of the day goes on. Nothing else is ever downloaded.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError, ResourceMissingError
+from summarize.ingest.fetch import fetch_url
 from summarize.options import Limits
 from summarize.records import Article, Skipped
 
@@ -154,30 +155,16 @@ def is_url(item: str) -> bool:
 
 
 def fetch_feed(url: str, skipped: list[Skipped] | None = None, limits: Limits | None = None) -> list[Article]:
-    """Articles of the feed at ``url`` (one GET); see :func:`parse_feed`.
+    """Articles of the feed at ``url`` (one GET, see :func:`summarize.ingest.fetch.fetch_url`);
+    see :func:`parse_feed`.
 
     Raises:
-        InputError: the URL cannot be fetched (network, HTTP status, timeout, too large)
-            or is not a feed.
+        InputError: the URL cannot be fetched (not http(s), not a public host, network,
+            HTTP status, timeout, deadline, too many redirects, too large) or is not a feed;
+            the message starts with ``url``.
     """
-    import urllib.error
-    import urllib.request
-
-    limits = limits or Limits()
-
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
-                                                   "Accept": "application/rss+xml, application/atom+xml, */*"})
-    try:
-        with urllib.request.urlopen(request, timeout=limits.feed_timeout_s) as response:  # noqa: S310 - user-given feed URL
-            data = response.read(limits.max_feed_bytes + 1)
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise InputError(f"{url}: cannot fetch the feed ({exc.reason})") from None
-    except (TimeoutError, OSError) as exc:
-        raise InputError(f"{url}: cannot fetch the feed ({exc})") from None
-    if len(data) > limits.max_feed_bytes:
-        raise InputError(f"{url}: the feed is larger than {limits.max_feed_bytes} bytes (limits.max_feed_bytes); not read")
+    data = fetch_url(url, limits, {"User-Agent": USER_AGENT,
+                                   "Accept": "application/rss+xml, application/atom+xml, */*"})
     if not data.strip():
         raise InputError(f"{url}: the server sent an empty feed")
     return parse_feed(data, url, skipped)

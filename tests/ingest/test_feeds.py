@@ -99,24 +99,43 @@ def feed_server():
 
 def test_feed_urls_are_fetched_and_failures_are_input_errors_naming_the_url(feed_server):
     skipped: list = []
-    (article,) = feeds.fetch_feed(f"{feed_server}/news.rss", skipped)
+    local = Limits(allow_private_hosts=True)  # the test server is on loopback
+    (article,) = feeds.fetch_feed(f"{feed_server}/news.rss", skipped, local)
     assert article.url == "https://example.com/storm" and article.outlet == "Example News"
     assert skipped and "has no text" in skipped[0].reason
     with pytest.raises(InputError, match=r"/missing: the server answered HTTP 404"):
-        feeds.fetch_feed(f"{feed_server}/missing")
+        feeds.fetch_feed(f"{feed_server}/missing", limits=local)
     with pytest.raises(InputError, match=r"/page: not an RSS/Atom feed"):
-        feeds.fetch_feed(f"{feed_server}/page")
-    with pytest.raises(InputError, match=r"cannot fetch the feed"):
-        feeds.fetch_feed("http://127.0.0.1:9/closed.rss", limits=Limits(feed_timeout_s=5))
+        feeds.fetch_feed(f"{feed_server}/page", limits=local)
+    with pytest.raises(InputError, match=r"^http://127\.0\.0\.1:9/closed\.rss: cannot fetch the feed"):
+        feeds.fetch_feed("http://127.0.0.1:9/closed.rss", limits=Limits(feed_timeout_s=5, allow_private_hosts=True))
 
 
 def test_digest_reads_a_feed_url_and_logs_an_unreachable_one(feed_server, tmp_path):
     from conftest import HashingEmbedder
 
     from summarize.digest import job as digest
+    from summarize.options import Options
 
     result = digest.run([f"{feed_server}/news.rss", "http://127.0.0.1:9/closed.rss"], date="2026-11-23",
-                        out_dir=tmp_path / "out", store=tmp_path / "s.sqlite", embedder=HashingEmbedder())
+                        out_dir=tmp_path / "out", store=tmp_path / "s.sqlite", embedder=HashingEmbedder(),
+                        options=Options(limits=Limits(allow_private_hosts=True)))
     assert result.counts["new"] == 1 and len(result.stories) == 1
     log = (tmp_path / "out" / "digest.log").read_text()
     assert "skipped http://127.0.0.1:9/closed.rss: http://127.0.0.1:9/closed.rss: cannot fetch the feed" in log
+
+
+def test_digest_logs_a_refused_loopback_feed_and_the_day_goes_on(feed_server, tmp_path):
+    from conftest import HashingEmbedder
+
+    from summarize.digest import job as digest
+
+    story = tmp_path / "story.txt"
+    story.write_text("Harbour bridge reopens\n\nThe harbour bridge reopened on Monday after two years of repairs.\n")
+    url = f"{feed_server}/news.rss"
+    result = digest.run([url, str(story)], date="2026-11-23", out_dir=tmp_path / "out",
+                        store=tmp_path / "s.sqlite", embedder=HashingEmbedder())
+    assert result.counts["new"] == 1
+    log = (tmp_path / "out" / "digest.log").read_text()
+    (line,) = [line for line in log.splitlines() if f" skipped {url}: {url}: refused" in line]
+    assert "loopback" in line and "allow_private_hosts = true" in line and "[summarize.limits]" in line
