@@ -3,6 +3,15 @@
 Each text goes to a temporary file beside its target, is flushed to disk, and is renamed
 over the target. Several files are renamed only once all of them are written, back to
 back, so a run killed while writing leaves the previous set whole.
+
+A written file gets the mode a plain ``open(path, "w")`` would give a new file: ``0666``
+masked by the process umask (``0644`` under the usual ``022``), not the ``0600`` of
+:func:`tempfile.mkstemp`, so a web server can read the pages. The mode of a file being
+replaced is not kept (an earlier version wrote ``0600``).
+
+Errors: :func:`summarize.errors.os_error` decides; a temporary errno (``EAGAIN``, ``EBUSY``,
+...) is a :class:`~summarize.errors.StoreBusyError` (exit 75, retry), any other (read-only,
+permission, disk full, quota) an :class:`~summarize.errors.OutputError`.
 """
 
 from __future__ import annotations
@@ -12,7 +21,21 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from summarize.errors import OutputError
+from summarize.errors import OutputError, SummarizeError, os_error
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it (``/proc``)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(path: Path | str, text: str) -> None:
@@ -26,7 +49,9 @@ def write_all_atomic(files: Mapping[Path, str]) -> None:
     Raises:
         OutputError: a folder is missing, or a file cannot be written (permissions, disk
             full); no temporary file is left behind and no target is changed.
+        StoreBusyError: the system answered "try again" (``EAGAIN``, ``EBUSY``, ...).
     """
+    mode = 0o666 & ~_umask()
     written: list[tuple[str, Path]] = []
     path = Path()
     try:
@@ -37,6 +62,7 @@ def write_all_atomic(files: Mapping[Path, str]) -> None:
                 raise OutputError(f"{path}: the folder {directory} does not exist")
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
             written.append((tmp, path))
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
@@ -47,16 +73,17 @@ def write_all_atomic(files: Mapping[Path, str]) -> None:
         for tmp, _ in written:
             Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+            raise os_error(exc, f"{path}: cannot write") from exc
         raise
 
 
-def ensure_folder(folder: Path, what: str) -> Path:
-    """Create ``folder`` (and its parents) if needed; a failure is an :class:`OutputError`."""
+def ensure_folder(folder: Path, what: str, error: type[SummarizeError] = OutputError) -> Path:
+    """Create ``folder`` (and its parents) if needed; a failure is an ``error`` (a temporary
+    errno a :class:`~summarize.errors.StoreBusyError`)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the {what} folder: {exc.strerror or exc}") from exc
+        raise os_error(exc, f"{folder}: cannot create the {what} folder", error) from exc
     return folder
 
 

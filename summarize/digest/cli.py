@@ -32,9 +32,12 @@ def _default_store() -> Path:
 def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> None:
     """Brief the day's stories into OUT/digest.{md,json,html}.
 
-    Exit codes: 0 done, 2 bad input, 3 missing model or resource, 4 the model failed,
-    5 an output or the store's folder cannot be written, 75 another run holds the store
-    (try again later).
+    Exit codes: 0 done, 2 bad input (or a store file of another kind or schema version),
+    3 missing model or resource, 4 the model failed, 5 an output cannot be written,
+    6 the store cannot be used: its file or folder is read-only or not permitted, disk full,
+    or the store is damaged (a person must act), 75 temporary: another run holds the store,
+    or SQLite or the system is busy (the only code worth retrying later).
+    See docs/digest-schema.md.
     """
     options = Options.build(config, model=model, words=words)
     store = store or _default_store()
@@ -55,4 +58,6 @@ def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> 
         c = result.counts
         click.echo(f"{result.date}: {c['stories']} stories ({c['briefs_written']} written, "
                    f"{c['briefs_cached']} cached) from {c['new']} new articles; {c['skipped']} skipped, "
-                   f"{c['noted']} noted in {out_dir}/digest.log", err=True)
+                   f"{c['noted']} noted in {out_dir}/digest.log"
+                   + (f"; {c['deferred']} over limits.max_articles_per_night, left for a later run"
+                      if c.get("deferred") else ""), err=True)

@@ -9,7 +9,14 @@ can simply be started again: every stage commits before the next begins, and ``c
 (a callable given to :func:`run`) is told the name of each stage as it commits, which is how
 the tests kill a run at a chosen moment. Exit codes of ``summarize digest``: 0 done, 2 bad input
 (or a store of a newer or unknown schema version; an older one is upgraded), 3 a missing
-model or resource, 75 another run holds the store or SQLite failed temporarily (retry later).
+model or resource, 4 the model failed, 5 an output cannot be written, 6 the store cannot be
+used (read-only, disk full, damaged: a person must act), 75 another run holds the store or
+SQLite or the system failed temporarily (the only code worth retrying). See
+``docs/digest-schema.md``.
+
+A run takes at most ``limits.max_articles_per_night`` new articles, in input order; the rest
+are not stored and are listed as skipped (the first :data:`DEFERRED_LISTED` one by one, the
+others in one entry), so they come in when the inputs give them again.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from summarize.digest.store import (
     sqlite_error,
 )
 from summarize.digest.update import Update
-from summarize.errors import InputError
+from summarize.errors import InputError, StoreError
 from summarize.events import syndication
 from summarize.events.cluster import StoryIndex
 from summarize.evidence.score import score_story
@@ -47,6 +54,7 @@ from summarize.records import Article, Brief, Evidence, Skipped, Story
 
 FUTURE_TOLERANCE_DAYS = 1  # time zones: "tomorrow" in Sydney is still today here
 STAGES = ("articles", "stories", "brief", "update")  # what ``checkpoint`` is told, as each commits
+DEFERRED_LISTED = 1_000  # articles over the nightly limit listed one by one; the rest in one entry
 
 Progress = Callable[[str, int, int], None]
 Checkpoint = Callable[[str], None]
@@ -119,8 +127,10 @@ def run(
 
     Raises:
         InputError: a bad date, no readable article at all, a store of a newer or unknown schema, a failed upgrade.
-        StoreBusyError: another run holds the store (exit code 75).
-        OutputError: the output or store folder cannot be created, or an output cannot be written.
+        StoreBusyError: another run holds the store, or a temporary failure (exit code 75).
+        StoreError: the store or its folder cannot be created, opened or written (read-only, disk
+            full), or the store is damaged (exit code 6).
+        OutputError: the output folder cannot be created, or an output cannot be written.
     """
     try:
         day = Date.fromisoformat(date)
@@ -128,7 +138,7 @@ def run(
         raise InputError(f"--date {date!r} is not a date; use YYYY-MM-DD") from None
     opts = options or Options()
     out = ensure_folder(Path(out_dir), "output")
-    ensure_folder(Path(store).parent, "store")
+    ensure_folder(Path(store).parent, "store", StoreError)
     tell = progress or (lambda stage, done, total: None)
     with StoreLock(Path(store)), Store(store) as db:
         try:
@@ -143,10 +153,23 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
     if not raw and not db.articles_of_day(day.isoformat()):
         reasons = "; ".join(s.reason for s in skipped) or "no inputs"
         raise InputError(f"no readable article for {day}: {reasons}")
-    added = db.add_articles(prepare(raw, day, skipped), day.isoformat())
+    limit = opts.limits.max_articles_per_night
+    notes: list[Skipped] = []
+    added = db.add_articles(prepare(raw, day, notes), day.isoformat(), limit=limit)
+    # An article left for a later run is noted (a re-dated article...) when it is taken.
+    later = set(added.deferred) - set(added.new)
+    skipped.extend(s for s in notes if not (s.kept and s.id in later))
     for given, stored, first in added.known:
         if first != day.isoformat():
             skipped.append(Skipped(given, f"already in the store as {stored} (from {first})"))
+    why = (f"over the nightly limit of {limit} new articles (limits.max_articles_per_night); "
+           "not stored, give it again in a later run")
+    skipped.extend(Skipped(given, why) for given in added.deferred[:DEFERRED_LISTED])
+    if (rest := len(added.deferred) - DEFERRED_LISTED) > 0:
+        skipped.append(Skipped("limits.max_articles_per_night",
+                               f"{rest} more new articles over the nightly limit of {limit} are not listed "
+                               f"one by one (the first {DEFERRED_LISTED} are); not stored, give them again "
+                               "in a later run"))
     return raw, added
 
 
@@ -216,6 +239,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
 
     cached_count = sum(s.cached for s in results)
     counts = {"read": len(raw), "new": len(added.new), "known": len(added.known),
+              "deferred": len(added.deferred),
               "skipped": sum(not s.kept for s in skipped), "noted": sum(s.kept for s in skipped),
               "stories": len(results),
               "briefs_cached": cached_count, "briefs_written": len(results) - cached_count}

@@ -16,7 +16,7 @@ from typing import Any
 from summarize.briefing.safe import link_url, markdown_code, markdown_text, relative_url
 from summarize.digest.records import Digest
 from summarize.digest.update import Update
-from summarize.errors import OutputError
+from summarize.errors import OutputError, os_error
 from summarize.files import remove_stale_temps, write_all_atomic
 from summarize.records import citation_marks
 
@@ -126,13 +126,34 @@ def write_outputs(digest: Digest, out: Path) -> None:
 
 
 def write_log(path: Path, digest: Digest) -> None:
-    """Append the run's counts and every input skipped or noted, with the reason, to ``digest.log``."""
+    """Append the run's counts and every input skipped or noted, with the reason, to ``digest.log``.
+
+    One line per entry, always: in ids and reasons, control characters (newlines, carriage
+    returns, escapes, C1 controls), Unicode line and paragraph separators and bidirectional
+    overrides are written as Python-style escapes (``\\n``, ``\\x1b``, ``\\u2028``), and a
+    backslash as ``\\\\``, so no input can start a line of its own or pass for another.
+    """
+    import re  # here, not at the top: the rest of this module is another owner's
+
+    unsafe = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    short = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+    def escape(match: re.Match[str]) -> str:
+        c = match.group()
+        return short.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+    def safe(text: str) -> str:
+        return unsafe.sub(escape, text)
+
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    counts = " ".join(f"{k}={v}" for k, v in digest.counts.items())
-    lines = [f"{stamp} digest {digest.date} done: {counts}"]
-    lines += [f"{stamp} {'noted' if s.kept else 'skipped'} {s.id}: {s.reason}" for s in digest.skipped]
+    counts = " ".join(f"{safe(k)}={v}" for k, v in digest.counts.items())
+    lines = [f"{stamp} digest {safe(digest.date)} done: {counts}"]
+    if deferred := digest.counts.get("deferred"):
+        lines.append(f"{stamp} limit {safe(digest.date)}: {deferred} new articles over "
+                     "limits.max_articles_per_night were not stored (skipped below); give them again in a later run")
+    lines += [f"{stamp} {'noted' if s.kept else 'skipped'} {safe(s.id)}: {safe(s.reason)}" for s in digest.skipped]
     try:
         with path.open("a", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
     except OSError as exc:
-        raise OutputError(f"{path}: cannot append to the log: {exc.strerror or exc}") from exc
+        raise os_error(exc, f"{path}: cannot append to the log", OutputError) from exc

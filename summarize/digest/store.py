@@ -16,7 +16,16 @@ version in ``schema_version``. A file of an older version is upgraded in place b
 migrations in :data:`MIGRATIONS`, after a copy of it is saved beside it
 (``<store>.v<N>.bak``), all in one transaction, so a failed or killed upgrade leaves the old
 file as it was. A file of a newer version (written by a newer summarize) is refused with a
-message that says what to do. :class:`StoreLock` keeps two runs apart.
+message that says what to do. :class:`StoreLock` keeps two runs apart; it locks the real
+file (symlinks resolved), so two paths to one store share one lock.
+
+Opening checks the file (``PRAGMA quick_check``) before anything is written: a damaged store
+is refused as it is, byte for byte. Failures are classified by what a retry can do
+(:func:`sqlite_error`, :func:`summarize.errors.os_error`): SQLite busy or locked, and errnos
+such as ``EAGAIN``, are a :class:`~summarize.errors.StoreBusyError` (exit 75, retry later);
+a read-only or unpermitted file or folder, a full disk or quota, a damaged file, an I/O error
+are a :class:`~summarize.errors.StoreError` (exit 6, a person must act); a file that is not
+a summarize store, or of another schema version, an :class:`~summarize.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -35,7 +44,13 @@ from typing import Any, Self
 
 import numpy as np
 
-from summarize.errors import InputError, OutputError, StoreBusyError, SummarizeError
+from summarize.errors import (
+    InputError,
+    StoreBusyError,
+    StoreError,
+    SummarizeError,
+    os_error,
+)
 from summarize.events.cluster import StoryIndex
 from summarize.records import Article
 
@@ -87,10 +102,12 @@ class Added:
         new: Ids of the articles stored by this call.
         known: Input id -> stored id of articles the store already held (same URL or text),
             with the day they were first stored.
+        deferred: Input ids of new articles not stored because ``limit`` new ones were.
     """
 
     new: tuple[str, ...]
     known: tuple[tuple[str, str, str], ...]
+    deferred: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,30 +131,50 @@ def article_from_json(text: str) -> Article:
 
 
 class StoreLock:
-    """An exclusive ``flock`` on ``<store>.lock``, held for a whole run.
+    """An exclusive ``flock`` on ``<store>.lock`` beside the real store file, held for a whole run.
+
+    The store path is resolved first (:meth:`Path.resolve`), so a symlink to the store, or to
+    a folder on its path, reaches the same lock file. (Hard links and bind mounts are not
+    followed: give every job the same path.)
 
     Raises:
-        StoreBusyError: another process holds the lock.
+        StoreBusyError: another process holds the lock, or the system said "try again".
+        StoreError: the lock file cannot be created or written (read-only folder, disk full...).
     """
 
-    def __init__(self, store_path: Path) -> None:
-        self.path = Path(f"{store_path}.lock")
+    def __init__(self, store_path: str | Path) -> None:
+        try:
+            real = Path(store_path).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise StoreError(f"{store_path}: cannot find the store's real path: {exc}") from None
+        self.path = Path(f"{real}.lock")
         self._fd: int | None = None
 
     def __enter__(self) -> Self:
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise OutputError(f"{self.path}: cannot create the lock file: {exc.strerror}") from None
+            raise os_error(exc, f"{self.path}: cannot create the lock file", StoreError) from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self._close()
+            raise StoreBusyError(f"another digest run holds {self.path}; try again when it has finished") from None
+        except OSError as exc:
+            self._close()
+            raise os_error(exc, f"{self.path}: cannot lock", StoreError) from None
+        try:
+            os.ftruncate(self._fd, 0)
+            os.write(self._fd, f"{os.getpid()}\n".encode())
+        except OSError as exc:
+            self.__exit__()
+            raise os_error(exc, f"{self.path}: cannot write the lock file", StoreError) from None
+        return self
+
+    def _close(self) -> None:
+        if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-            raise StoreBusyError(f"another digest run holds {self.path}; try again when it has finished") from None
-        os.ftruncate(self._fd, 0)
-        os.write(self._fd, f"{os.getpid()}\n".encode())
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
@@ -154,13 +191,15 @@ class Store:
         self.migrated_from: int | None = None  # schema version upgraded by this open, if any
         self.backup: Path | None = None  # the copy saved before that upgrade
         if not self.path.parent.is_dir():
-            raise OutputError(f"{self.path}: the folder {self.path.parent} does not exist")
+            raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         except sqlite3.DatabaseError as exc:
             raise sqlite_error(self.path, exc) from None
         try:
-            # The schema is checked first: a file that is refused is left byte for byte as it was.
+            # The file and its schema are checked first: a file that is refused is left
+            # byte for byte as it was.
+            self._check_integrity()
             self._check_schema()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -179,6 +218,13 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _check_integrity(self) -> None:
+        """``PRAGMA quick_check`` (every page and b-tree is read; indexes are not compared
+        with their tables): garbage anywhere in the file is found before the first write."""
+        problems = [r[0] for r in self.db.execute("PRAGMA quick_check(3)") if r[0] != "ok"]
+        if problems:
+            raise StoreError(_damaged(self.path, "; ".join(problems)))
 
     def _check_schema(self) -> None:
         tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -210,6 +256,9 @@ class Store:
                         db.execute(statement)
                     version += 1
                     db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+        except StoreBusyError as exc:
+            raise StoreBusyError(f"{exc} (while upgrading it from schema version {start}; "
+                                 "the file is unchanged)") from None
         except SummarizeError as exc:
             raise InputError(f"{self.path}: upgrading the store from schema version {start} to {SCHEMA_VERSION} "
                              f"failed ({exc}); the file is unchanged and a copy is in {backup}") from None
@@ -219,38 +268,57 @@ class Store:
         """Copy the whole file to ``<store>.v<version>.bak`` (temp file + rename) before an upgrade."""
         target = self.path.with_name(f"{self.path.name}.v{version}.bak")
         temp = target.with_name(f".{target.name}.tmp")
-        copy = sqlite3.connect(temp)
         try:
-            self.db.backup(copy)
-        finally:
-            copy.close()
-        os.replace(temp, target)
+            copy = sqlite3.connect(temp)
+            try:
+                self.db.backup(copy)
+            finally:
+                copy.close()
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise os_error(exc, f"{target}: cannot save the copy made before the upgrade", StoreError) from None
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
         return target
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
+
+        SQLite may have rolled back already (a full disk does that); the first error is the
+        one reported, never the "no transaction is active" of a second rollback.
+        """
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    try:
+                        self.db.execute("ROLLBACK")
+                    except sqlite3.DatabaseError:
+                        pass  # the error being raised says more
                 raise
-            self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise sqlite_error(self.path, exc) from None
 
     # --- articles --------------------------------------------------------------------
 
-    def add_articles(self, articles: Iterable[tuple[Article, str]], day: str) -> Added:
+    def add_articles(self, articles: Iterable[tuple[Article, str]], day: str,
+                     limit: int | None = None) -> Added:
         """Store ``(article, content_hash)`` pairs not seen before, in one transaction.
 
         An article is already known when its URL or its content hash is stored. A new
         article whose id is taken by a different stored article gets ``<id>-<hash8>``.
+        Once ``limit`` new articles are stored, further new ones are not stored but listed
+        in :attr:`Added.deferred` (known ones are still recognised).
         """
         new: list[str] = []
         known: list[tuple[str, str, str]] = []
+        deferred: list[str] = []
         with self.transaction() as db:
             for article, content_hash in articles:
                 row = db.execute(
@@ -259,6 +327,9 @@ class Store:
                 ).fetchone()
                 if row:
                     known.append((article.id, row[0], row[1]))
+                    continue
+                if limit is not None and len(new) >= limit:
+                    deferred.append(article.id)
                     continue
                 if db.execute("SELECT 1 FROM articles WHERE id = ?", (article.id,)).fetchone():
                     from dataclasses import replace
@@ -269,7 +340,7 @@ class Store:
                     (article.id, article.url or None, content_hash, day, article_to_json(article)),
                 )
                 new.append(article.id)
-        return Added(tuple(new), tuple(known))
+        return Added(tuple(new), tuple(known), tuple(deferred))
 
     def pending(self) -> list[Article]:
         """Stored articles that have no story yet (new, or left by a killed run)."""
@@ -423,10 +494,54 @@ class CachedEmbedder:
         return np.stack([found[k] for k in keys])
 
 
-def sqlite_error(path: Path, exc: sqlite3.DatabaseError) -> SummarizeError:
+# SQLite's primary result codes (extended codes carry them in the low byte).
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 3, 5, 6, 8, 10
+SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_AUTH, SQLITE_NOTADB = 11, 13, 14, 15, 23, 26
+# What SQLite says for each, for an error that carries no code.
+_MESSAGES = (("locked", SQLITE_LOCKED), ("busy", SQLITE_BUSY), ("readonly", SQLITE_READONLY),
+             ("disk is full", SQLITE_FULL), ("malformed", SQLITE_CORRUPT), ("not a database", SQLITE_NOTADB),
+             ("disk i/o error", SQLITE_IOERR), ("unable to open", SQLITE_CANTOPEN),
+             ("not authorized", SQLITE_AUTH), ("locking protocol", SQLITE_PROTOCOL))
+
+
+def _code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF
+    message = str(exc).lower()
+    return next((c for words, c in _MESSAGES if words in message), None)
+
+
+def _damaged(path: Path, detail: str) -> str:
+    return (f"{path}: the store is damaged ({detail}); it was left as it is: restore it from a backup, "
+            "or move it aside to start a new store (its articles can be fed in again)")
+
+
+def sqlite_error(path: Path, exc: sqlite3.Error) -> SummarizeError:
+    """The error to raise for ``exc``, by what trying again can do.
+
+    Temporary (:class:`StoreBusyError`, exit 75): busy, locked, a locking-protocol race.
+    Not a store this summarize can read (:class:`InputError`, exit 2): not a database.
+    Everything else is permanent (:class:`StoreError`, exit 6): read-only or not permitted,
+    full, damaged, I/O error, cannot open, and any error not known to be temporary.
+    """
     message = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+    code = _code(exc)
+    if code in (SQLITE_BUSY, SQLITE_LOCKED, SQLITE_PROTOCOL):
         return StoreBusyError(f"{path}: the store is busy ({message}); try again later")
-    if "not a database" in message or "malformed" in message:
+    if code == SQLITE_NOTADB:
         return InputError(f"{path}: not a summarize store ({message}); move it aside or pass another --store")
-    return StoreBusyError(f"{path}: SQLite error ({message}); try again later")
+    if code == SQLITE_CORRUPT:
+        return StoreError(_damaged(path, message))
+    if code in (SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH):
+        return StoreError(f"{path}: the store cannot be written ({message}): the file, its folder or the "
+                          "file system is read-only or not permitted; fix that, or pass another --store")
+    if code == SQLITE_FULL:
+        return StoreError(f"{path}: the disk under the store is full ({message}); free space or raise "
+                          "the quota, then run again")
+    if code == SQLITE_CANTOPEN:
+        return StoreError(f"{path}: the store cannot be opened ({message}): the file and its folder must "
+                          "exist and be readable and writable (not read-only)")
+    if code == SQLITE_IOERR:
+        return StoreError(f"{path}: I/O error on the store ({message}); check the disk")
+    return StoreError(f"{path}: SQLite error on the store ({message})")

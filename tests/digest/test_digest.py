@@ -269,7 +269,7 @@ def test_cli_bad_date_and_old_store_exit_2(tmp_path):
     assert proc.returncode == 2 and "schema version 0" in proc.stderr
 
 
-def test_cli_folders_that_cannot_be_created_exit_5_with_one_line(tmp_path):
+def test_cli_folders_that_cannot_be_created_exit_5_output_and_6_store_with_one_line(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     proc = _cli("--input", TRIP[0], "--date", "2023-11-06", "--out", str(blocker / "out"),
@@ -278,7 +278,7 @@ def test_cli_folders_that_cannot_be_created_exit_5_with_one_line(tmp_path):
     assert proc.stderr.startswith(f"error: {blocker / 'out'}: cannot create the output folder")
     proc = _cli("--input", TRIP[0], "--date", "2023-11-06", "--out", str(tmp_path / "out"),
                 "--store", str(blocker / "state" / "s.sqlite"), "--quiet")
-    assert proc.returncode == 5 and proc.stderr.startswith(f"error: {blocker / 'state'}: cannot create the store")
+    assert proc.returncode == 6 and proc.stderr.startswith(f"error: {blocker / 'state'}: cannot create the store")
     assert not (tmp_path / "s.sqlite").exists()
 
 
