@@ -13,6 +13,7 @@ from summarize.errors import (
     OutputError,
     ResourceMissingError,
     StoreBusyError,
+    StoreError,
     SummarizeError,
 )
 from summarize.records import (
@@ -42,6 +43,7 @@ __all__ = [
     "Sentence",
     "Source",
     "StoreBusyError",
+    "StoreError",
     "Story",
     "SummarizeError",
     "Support",
