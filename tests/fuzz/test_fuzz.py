@@ -50,7 +50,7 @@ _COMMON = {"deadline": 10_000, "derandomize": False, "print_blob": True,
                                      HealthCheck.function_scoped_fixture]}
 settings.register_profile("fast", max_examples=25, **{**_COMMON, "derandomize": True})  # same examples every run
 settings.register_profile("medium", max_examples=500, **_COMMON)
-settings.register_profile("long", max_examples=10_000, **_COMMON)
+settings.register_profile("long", max_examples=int(os.environ.get("SUMMARIZE_FUZZ_EXAMPLES", "10000")), **_COMMON)
 settings.load_profile(os.environ.get("SUMMARIZE_FUZZ_PROFILE", "fast"))
 
 # --- strategies ------------------------------------------------------------------------
