@@ -8,6 +8,10 @@ nothing is lost silently.
 
 The rules work on lines (scraped furniture sits on lines of its own) and, for pages that
 were flattened into one paragraph, on sentences ("please turn on javascript").
+
+Every pattern runs in time linear in the line (possessive quantifiers where two repeats
+could share the same characters), so a hostile million-character line costs no more than
+reading it.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ _FURNITURE_LINE = re.compile(
         related(?:\s+(?:posts|stories|articles|content|news))?|read\s+more|more\s+on\s+this\s+story|
         leave\s+a\s+(?:reply|comment)|about\s+(?:the\s+)?author|comments?|
         share(?:\s+this(?:\s+(?:article|story|page))?)?|share\s+on\s+\w+|
-        (?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link)(?:\s*[|,/]?\s*(?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link))*|
+        (?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link)(?:\s*+[|,/]?\s*+(?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link))*+|
         sources?|image\s+source.*|video|watch|listen|subscribe|sign\s+up|newsletter|
         skip\s+to\s+(?:main\s+)?content|follow\s+us.*|
         photo|photograph|getty\s+images|
-        [\d\s.,:/|-]+
+        [\d\s.,:/|-]++
     )[\s.:]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -39,7 +43,7 @@ _FURNITURE_LINE = re.compile(
 _FURNITURE_SENTENCE = re.compile(
     r"""(
         your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|
-        create\s+an\s+account\s+on|sign\s+up\s+for\s+(?:our|the)\s+\w*\s*newsletter|
+        create\s+an\s+account\s+on|sign\s+up\s+for\s+(?:our|the)\s++(?:\w++\s++)?newsletter|
         breaking\s+news\s+emails|get\s+breaking\s+news\s+alerts|
         (?:stories|news|headlines)\s+that\s+matter,?\s+delivered|delivered\s+(?:to\s+your\s+inbox|weekday\s+mornings)|
         (?:please\s+)?(?:turn\s+on|enable)\s+javascript|requires?\s+javascript|
@@ -48,7 +52,7 @@ _FURNITURE_SENTENCE = re.compile(
         remind\s+you\s+to\s+contribute|questions\s+about\s+contributing|support\s+our\s+journalism|
         make\s+a\s+(?:donation|contribution)|donate\s+now|watch\s+for\s+a\s+message\s+in\s+your\s+inbox|
         we\s+will\s+be\s+in\s+touch\s+to\s+remind|cookies?\s+(?:policy|settings)|
-        (?:photo|image|picture)\s*(?:credit)?\s*:\s*\S|\((?:photo|image)\s*:[^)]*\)|
+        (?:photo|image|picture)\s*+(?:credit\s*+)?:\s*+\S|\((?:photo|image)\s*+:[^)]{0,300}\)|
         ^.{0,200}\s[-–—]\s+video$
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -62,7 +66,7 @@ _TAIL_MARKER = re.compile(
 )
 
 # A caption line ends with its photo credit: the whole line describes a picture.
-_CAPTION_CREDIT = re.compile(r"(?:photo(?:graph)?|image|picture)\s*(?:credit)?\s*:\s*[^.]{2,80}$", re.IGNORECASE)
+_CAPTION_CREDIT = re.compile(r"(?:photo(?:graph)?|image|picture)\s*+(?:credit\s*+)?:\s*[^.]{2,80}$", re.IGNORECASE)
 
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
