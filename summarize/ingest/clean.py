@@ -98,14 +98,21 @@ def _drop_furniture_sentences(line: str) -> tuple[str, list[str]]:
 
 
 def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
-    """Return ``(clean_text, removed_lines)``. Paragraphs are separated by one blank line."""
+    """Return ``(clean_text, removed_lines)``. Paragraphs are separated by one blank line.
+
+    A text of one line that only looks like a label (short, no full stop) is an article of
+    one line, not furniture, and is kept.
+    """
     kept: list[str] = []
     removed: list[str] = []
+    labels: list[str] = []  # lines removed only for looking like a label
+    lines = 0
     in_tail = False
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
             continue
+        lines += 1
         placeholders = _PLACEHOLDER.findall(line)
         if placeholders:
             removed.append("".join(placeholders))
@@ -120,13 +127,11 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
             in_tail = True
             removed.append(line)
             continue
-        if (
-            _FURNITURE_LINE.match(line)
-            or _CAPTION_CREDIT.search(line)
-            or not _WORD.search(line)
-            or _is_label(line)
-        ):
+        furniture = _FURNITURE_LINE.match(line) or _CAPTION_CREDIT.search(line) or not _WORD.search(line)
+        if furniture or _is_label(line):
             removed.append(line)
+            if not furniture:
+                labels.append(line)
             continue
         line, dropped = _drop_furniture_sentences(line)
         removed.extend(dropped)
@@ -134,6 +139,8 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
             kept.append(line)
         elif line:
             removed.append(line)
+    if not kept and lines == 1 and labels:
+        kept, removed = labels, [r for r in removed if r != labels[0]]
     return "\n\n".join(kept), tuple(removed)
 
 

@@ -73,3 +73,10 @@ def test_a_million_character_line_is_cleaned_quickly():
     start = time.perf_counter()
     text, _ = clean_text(" ".join(["word"] * 200_000) + " photo credit: me. The end.")
     assert text and time.perf_counter() - start < 10
+
+
+def test_a_one_line_article_is_not_taken_for_a_label():
+    assert clean_text("Bridge reopens on Monday after repairs") == ("Bridge reopens on Monday after repairs", ())
+    assert clean_text("  \nBridge reopens on Monday after repairs\n")[0] == "Bridge reopens on Monday after repairs"
+    assert clean_text("Share this article")[0] == ""  # still furniture
+    assert clean_text("Israel-Hamas war\nThe minister resigned on Friday.")[0] == "The minister resigned on Friday."
