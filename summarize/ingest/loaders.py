@@ -85,13 +85,26 @@ _DATE_LINE = re.compile(
 )
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _valid_text(value: str) -> str:
+    """``value`` with lone surrogates (a JSON escape like ``"\\ud800"``, a bad Python string)
+    replaced by U+FFFD, so it can be encoded, hashed and written."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", value)
+    return value
+
+
 def _pick(record: Mapping[str, Any], field: str) -> str:
     for key in _FIELDS[field]:
         value = record.get(key)
         if value not in (None, ""):
             if isinstance(value, Mapping):  # {"source": {"name": "Reuters"}}
                 value = value.get("name") or value.get("title") or ""
-            return str(value).strip()
+            return _valid_text(str(value).strip())
     return ""
 
 
@@ -550,6 +563,8 @@ def parse_json(text: str, origin: str, limits: Limits | None = None,
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{origin}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # a number too long to convert
+        raise InputError(f"{origin}: invalid JSON: {exc}") from None
     except RecursionError:  # a last resort: the depth check above should have refused it
         raise InputError(f"{origin}: {_TOO_DEEP_TO_PARSE}") from None
     before = len(skipped) if skipped is not None else 0
@@ -578,6 +593,8 @@ def iter_jsonl(text: str, origin: str, limits: Limits | None = None) -> Iterator
             raise InputError(
                 f"{origin}: line {lineno} is not valid JSON ({exc.msg}); fix or remove that line"
             ) from None
+        except ValueError as exc:
+            raise InputError(f"{origin}: line {lineno} is not valid JSON ({exc}); fix or remove that line") from None
         except RecursionError:
             raise InputError(f"{origin}: line {lineno}: {_TOO_DEEP_TO_PARSE}") from None
 
@@ -599,6 +616,8 @@ def parse_jsonl(text: str, origin: str, limits: Limits | None = None,
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 problem = f"not valid JSON: {exc.msg} (column {exc.colno})"
+            except ValueError as exc:  # a number too long to convert
+                problem = f"not valid JSON: {exc}"
             except RecursionError:
                 problem = _TOO_DEEP_TO_PARSE
         if problem:
@@ -827,5 +846,5 @@ def _read_one(item: Any, skipped: list[Skipped] | None, limits: Limits) -> Itera
             raise InputError("an article string is empty or only whitespace")
         if len(item) > limits.max_file_bytes:
             raise InputError(_too_big("<str>", len(item), limits.max_file_bytes, "characters"))
-        return parse_text(item, origin="<str>", limits=limits, skipped=skipped)
+        return parse_text(_valid_text(item), origin="<str>", limits=limits, skipped=skipped)
     raise InputError(f"cannot read an article from {type(item).__name__}; give a path, text, dict or Article")

@@ -80,3 +80,21 @@ def test_another_language_is_reported_as_such(tmp_path, text, language):
 def test_english_with_a_few_foreign_words_is_english():
     text = TEXT + " The sign read «Мост открыт» and «桥梁开放» in two languages."
     assert prepare(text).articles
+
+
+def test_json_the_parser_refuses_is_skipped_not_a_traceback(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    path.write_text('{"id": "ok", "text": "' + TEXT.splitlines()[1] + '"}\n{"text": "x", "n": ' + "1" * 5_000 + "}\n")
+    skipped = []
+    assert [a.id for a in read(path, skipped)] == ["ok"]
+    assert [s.id for s in skipped] == [f"{path}:2"] and "not valid JSON" in skipped[0].reason
+    whole = tmp_path / "n.json"
+    whole.write_text("[" + "1" * 5_000 + "]")
+    with pytest.raises(InputError, match="n.json: invalid JSON"):
+        read(whole)
+
+
+def test_lone_surrogates_from_json_escapes_are_replaced():
+    [article] = read('{"id": "s", "text": "Officials said \\ud800 the bridge would reopen on Monday."}')
+    assert "\ud800" not in article.text and article.text.endswith("reopen on Monday.")
+    assert prepare(["Officials said \ud800 the bridge would reopen on Monday.\nIt did."]).articles
