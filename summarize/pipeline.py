@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from summarize.briefing.compose import brief_story
-from summarize.events import cluster, syndication
 from summarize.errors import InputError
+from summarize.events import cluster, syndication
 from summarize.ingest.prepare import Prepared, prepare, why
 from summarize.nlp.embed import Embedder, default_embedder
 from summarize.options import Options

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from summarize.errors import InputError
 from summarize.nlp import segment
@@ -266,8 +266,8 @@ class _FlatHTML:
     BLOCK = frozenset("address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 "
                       "h5 h6 header li main nav ol p pre section table td th tr ul".split())
     SIBLINGS = frozenset("p li dt dd tr td th option".split())  # a second one closes the first
-    META = {"og:site_name": "sitename", "og:title": "title", "og:url": "url",
-            "article:published_time": "date", "date": "date"}
+    META: ClassVar[dict[str, str]] = {"og:site_name": "sitename", "og:title": "title", "og:url": "url",
+                                      "article:published_time": "date", "date": "date"}
 
     def __init__(self, html: str) -> None:
         self.stack: list[str] = []
