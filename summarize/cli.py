@@ -6,7 +6,9 @@ neither product loads the other.
 
 The CLI only parses arguments, builds library objects and prints. Library errors become one
 line on stderr and a non-zero exit code; output files are written atomically, so a failed
-run never leaves a partial file behind.
+run never leaves a partial file behind. ``brief`` says on stderr what was skipped (left out)
+or noted (kept, but cut by a limit), and never prints a brief without sentences as a
+success: with nothing briefable it fails with an InputError (exit 2).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from summarize.errors import SummarizeError
+from summarize.errors import InputError, SummarizeError
 from summarize.files import write_atomic
 
 # Commands that live in another room: name -> "module:attribute", imported on first use.
@@ -82,10 +84,18 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
         results = [pipeline.brief(list(paths), **options.to_dict())]
     else:
         results = pipeline.briefs(list(paths), **options.to_dict())
-    # What was set aside (bad files, duplicates, other languages) is said, one line each.
+    # What was set aside (bad files, duplicates, other languages) or cut by a limit (the
+    # reason starts "kept") is said, one line each.
     skipped = {(item["id"], item["reason"]) for b in results for item in b.metadata.get("skipped", [])}
     for article_id, reason in sorted(skipped):
-        click.echo(f"skipped {article_id}: {reason}", err=True)
+        click.echo(f"{'noted' if reason.startswith('kept') else 'skipped'} {article_id}: {reason}", err=True)
+    empty = [b for b in results if not b.sentences]
+    results = [b for b in results if b.sentences]
+    if not results:
+        stories = ", ".join(b.story_id for b in empty) or "none"
+        raise InputError(f"nothing to brief: no sentence could be selected (stories: {stories})")
+    for b in empty:
+        click.echo(f"skipped story {b.story_id}: no sentence could be selected for its brief", err=True)
     text = render.to_json(results) + "\n" if fmt == "json" else render.briefs_to_markdown(results)
     if out:
         write_atomic(out, text)

@@ -33,6 +33,8 @@ class Limits:
         allow_private_hosts: Fetch feed URLs on loopback, private, link-local or multicast
             addresses (off: only public hosts, checked after DNS and on every redirect).
         max_articles_per_night: Most new articles one digest run takes in.
+        follow_symlinks: Read a symlink in an input folder whose target lies outside that
+            folder (off: it is skipped with the reason "symlink leaves the input folder").
     """
 
     max_file_bytes: int = 20 * 1024 * 1024
@@ -46,11 +48,12 @@ class Limits:
     max_redirects: int = 5
     allow_private_hosts: bool = False
     max_articles_per_night: int = 20_000
+    follow_symlinks: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "allow_private_hosts":
+            if f.name in ("allow_private_hosts", "follow_symlinks"):
                 if not isinstance(value, bool):
                     raise InputError(f"limits.{f.name} must be true or false, got {value!r}")
             elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:

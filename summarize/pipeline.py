@@ -13,8 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from summarize.briefing.compose import brief_story
+from summarize.errors import InputError
 from summarize.events import cluster, syndication
-from summarize.ingest.prepare import Prepared, prepare
+from summarize.ingest.prepare import Prepared, prepare, why
 from summarize.nlp.embed import Embedder, default_embedder
 from summarize.options import Options
 from summarize.records import Article, Brief, Skipped, Story
@@ -78,13 +79,21 @@ def brief(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> B
 
 
 def briefs(inputs: Any, *, embedder: Embedder | None = None, **options: Any) -> list[Brief]:
-    """One cited brief per story found in a mixed pile of articles, largest story first."""
+    """One cited brief per story found in a mixed pile of articles, largest story first.
+
+    Raises:
+        InputError: the input holds no usable article, or the clusterer set every article
+            aside (another language, no text): the message says why.
+    """
     opts = Options.build(**options)
     start = time.perf_counter()
     prepared = prepare(inputs, opts.limits)
     loaded = time.perf_counter()
     embedder = embedder or default_embedder()
     found = _cluster(prepared, opts, embedder)
+    if not found:
+        left_out = [s for s in prepared.skipped if not s.kept]
+        raise InputError(f"no story to brief: every article was set aside ({why(left_out)})")
     found = [s for s in found if len(s.articles) >= opts.min_story_articles]
     shared = {"load_clean": loaded - start, "cluster": time.perf_counter() - loaded}
     return [brief_story(s, opts, embedder=embedder, skipped=prepared.skipped, timings=dict(shared))

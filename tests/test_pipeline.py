@@ -107,3 +107,13 @@ def test_empty_input_is_a_typed_error():
         summarize.brief([])
     with pytest.raises(InputError):
         summarize.brief("   ")
+
+
+def test_a_one_megabyte_article_is_cut_noted_and_briefed(tmp_path):
+    sentence = "The council said on Monday that the bridge over the river would reopen after {} weeks of repairs. "
+    path = tmp_path / "huge.txt"
+    path.write_text("Bridge to reopen\n" + "".join(sentence.format(i) for i in range(11_000)))  # ~1 MB
+    b = summarize.brief(str(path))
+    assert b.sentences
+    notes = [s["reason"] for s in b.metadata["skipped"]]
+    assert any("limits.max_article_chars" in n for n in notes)

@@ -8,6 +8,10 @@ nothing is lost silently.
 
 The rules work on lines (scraped furniture sits on lines of its own) and, for pages that
 were flattened into one paragraph, on sentences ("please turn on javascript").
+
+Every pattern runs in time linear in the line (possessive quantifiers where two repeats
+could share the same characters), so a hostile million-character line costs no more than
+reading it.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ _FURNITURE_LINE = re.compile(
         related(?:\s+(?:posts|stories|articles|content|news))?|read\s+more|more\s+on\s+this\s+story|
         leave\s+a\s+(?:reply|comment)|about\s+(?:the\s+)?author|comments?|
         share(?:\s+this(?:\s+(?:article|story|page))?)?|share\s+on\s+\w+|
-        (?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link)(?:\s*[|,/]?\s*(?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link))*|
+        (?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link)(?:\s*+[|,/]?\s*+(?:facebook|twitter|whatsapp|linkedin|email|print|copy\s+link))*+|
         sources?|image\s+source.*|video|watch|listen|subscribe|sign\s+up|newsletter|
         skip\s+to\s+(?:main\s+)?content|follow\s+us.*|
         photo|photograph|getty\s+images|
-        [\d\s.,:/|-]+
+        [\d\s.,:/|-]++
     )[\s.:]*$""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -39,7 +43,7 @@ _FURNITURE_LINE = re.compile(
 _FURNITURE_SENTENCE = re.compile(
     r"""(
         your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked|
-        create\s+an\s+account\s+on|sign\s+up\s+for\s+(?:our|the)\s+\w*\s*newsletter|
+        create\s+an\s+account\s+on|sign\s+up\s+for\s+(?:our|the)\s++(?:\w++\s++)?newsletter|
         breaking\s+news\s+emails|get\s+breaking\s+news\s+alerts|
         (?:stories|news|headlines)\s+that\s+matter,?\s+delivered|delivered\s+(?:to\s+your\s+inbox|weekday\s+mornings)|
         (?:please\s+)?(?:turn\s+on|enable)\s+javascript|requires?\s+javascript|
@@ -48,7 +52,7 @@ _FURNITURE_SENTENCE = re.compile(
         remind\s+you\s+to\s+contribute|questions\s+about\s+contributing|support\s+our\s+journalism|
         make\s+a\s+(?:donation|contribution)|donate\s+now|watch\s+for\s+a\s+message\s+in\s+your\s+inbox|
         we\s+will\s+be\s+in\s+touch\s+to\s+remind|cookies?\s+(?:policy|settings)|
-        (?:photo|image|picture)\s*(?:credit)?\s*:\s*\S|\((?:photo|image)\s*:[^)]*\)|
+        (?:photo|image|picture)\s*+(?:credit\s*+)?:\s*+\S|\((?:photo|image)\s*+:[^)]{0,300}\)|
         ^.{0,200}\s[-–—]\s+video$
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -62,7 +66,7 @@ _TAIL_MARKER = re.compile(
 )
 
 # A caption line ends with its photo credit: the whole line describes a picture.
-_CAPTION_CREDIT = re.compile(r"(?:photo(?:graph)?|image|picture)\s*(?:credit)?\s*:\s*[^.]{2,80}$", re.IGNORECASE)
+_CAPTION_CREDIT = re.compile(r"(?:photo(?:graph)?|image|picture)\s*+(?:credit\s*+)?:\s*[^.]{2,80}$", re.IGNORECASE)
 
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -94,14 +98,21 @@ def _drop_furniture_sentences(line: str) -> tuple[str, list[str]]:
 
 
 def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
-    """Return ``(clean_text, removed_lines)``. Paragraphs are separated by one blank line."""
+    """Return ``(clean_text, removed_lines)``. Paragraphs are separated by one blank line.
+
+    A text of one line that only looks like a label (short, no full stop) is an article of
+    one line, not furniture, and is kept.
+    """
     kept: list[str] = []
     removed: list[str] = []
+    labels: list[str] = []  # lines removed only for looking like a label
+    lines = 0
     in_tail = False
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
             continue
+        lines += 1
         placeholders = _PLACEHOLDER.findall(line)
         if placeholders:
             removed.append("".join(placeholders))
@@ -116,13 +127,11 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
             in_tail = True
             removed.append(line)
             continue
-        if (
-            _FURNITURE_LINE.match(line)
-            or _CAPTION_CREDIT.search(line)
-            or not _WORD.search(line)
-            or _is_label(line)
-        ):
+        furniture = _FURNITURE_LINE.match(line) or _CAPTION_CREDIT.search(line) or not _WORD.search(line)
+        if furniture or _is_label(line):
             removed.append(line)
+            if not furniture:
+                labels.append(line)
             continue
         line, dropped = _drop_furniture_sentences(line)
         removed.extend(dropped)
@@ -130,6 +139,8 @@ def clean_text(text: str) -> tuple[str, tuple[str, ...]]:
             kept.append(line)
         elif line:
             removed.append(line)
+    if not kept and lines == 1 and labels:
+        kept, removed = labels, [r for r in removed if r != labels[0]]
     return "\n\n".join(kept), tuple(removed)
 
 

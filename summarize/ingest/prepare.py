@@ -9,12 +9,17 @@
   :func:`~summarize.nlp.text.content_hash`, which the digest's store de-duplicates on.
 
 Whatever cannot be used is recorded as a :class:`~summarize.records.Skipped` with the
-reason, never dropped silently.
+reason, never dropped silently: a bad file, line or record, a file over a limit, a symlink
+out of an input folder, an article in another language (:func:`foreign_script`: checked
+before cleaning, which would otherwise take a paragraph of Chinese for page furniture), an
+article with no text left. What a limit cuts but keeps is noted the same way
+(``kept=True``). See ``docs/limits.md``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +36,44 @@ log = logging.getLogger("summarize")
 
 NO_TEXT = "no article text left after removing page furniture"
 
+# Letters of the scripts English is not written in, and the language a reader would guess.
+_SCRIPTS = (
+    ("Russian", "Cyrillic", re.compile(r"[\u0400-\u04ff\u0500-\u052f]")),
+    ("Arabic", "Arabic", re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")),
+    ("Japanese", "kana", re.compile(r"[\u3040-\u30ff]")),
+    ("Chinese", "Han", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")),
+    ("Korean", "Hangul", re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")),
+    ("Hebrew", "Hebrew", re.compile(r"[\u0590-\u05ff]")),
+    ("Greek", "Greek", re.compile(r"[\u0370-\u03ff]")),
+    ("Hindi", "Devanagari", re.compile(r"[\u0900-\u097f]")),
+    ("Thai", "Thai", re.compile(r"[\u0e00-\u0e7f]")),
+)
+_LETTER = re.compile(r"[^\W\d_]")
+_SAMPLE_CHARS = 20_000
+
+
+def foreign_script(text: str) -> str:
+    """``"Russian: Cyrillic script"`` when most letters of ``text`` are of a script English is
+    not written in, else ``""``. A cheap check on the first 20,000 characters; Latin-script
+    languages are left to the clusterer's stop-word check (``events/cluster.py``)."""
+    sample = text[:_SAMPLE_CHARS]
+    letters = len(_LETTER.findall(sample))
+    if not letters:
+        return ""
+    counts = {language: (len(pattern.findall(sample)), script) for language, script, pattern in _SCRIPTS}
+    kana, han = counts["Japanese"][0], counts["Chinese"][0]
+    if kana and (kana + han) * 2 > letters:  # Japanese writes with kana and Han together
+        return "Japanese: kana and Han script"
+    found, language, script = max((n, language, script) for language, (n, script) in counts.items())
+    return f"{language}: {script} script" if found * 2 > letters else ""
+
+
+def _language_problem(article: Article) -> str:
+    if article.language == "en":
+        return ""
+    found = foreign_script(article.text)
+    return f"not English (looks like {found}); summarize briefs English articles only" if found else ""
+
 
 @dataclass
 class Prepared:
@@ -41,9 +84,13 @@ class Prepared:
 
 
 def cleaned(raw: Iterable[Article], skipped: list[Skipped]) -> Iterator[tuple[Article, str]]:
-    """Each article cleaned of page furniture, with its content hash; an article with no
-    text left is recorded in ``skipped`` instead."""
+    """Each article cleaned of page furniture, with its content hash; an article in another
+    language, or with no text left, is recorded in ``skipped`` instead."""
     for article in raw:
+        problem = _language_problem(article)
+        if problem:
+            skipped.append(Skipped(article.id, problem))
+            continue
         tidy = clean(article)
         if not tidy.text.strip():
             skipped.append(Skipped(article.id, NO_TEXT))
@@ -60,7 +107,7 @@ def prepare(inputs: Any, limits: Limits | None = None) -> Prepared:
     skipped: list[Skipped] = []
     raw = loaders.read(inputs, skipped, limits)
     if not raw and len(skipped) == 1:
-        raise InputError(skipped[0].reason)
+        raise InputError(said(skipped[0]))
     if not raw and not skipped:
         raise InputError("no articles given; pass file paths, a folder, text, or dicts with 'text'")
     kept: list[Article] = []
@@ -77,30 +124,33 @@ def prepare(inputs: Any, limits: Limits | None = None) -> Prepared:
         seen_text[digest] = article.id
         kept.append(article)
     for item in skipped:
-        log.warning("skipped %s: %s", item.id, item.reason)
+        log.warning("%s %s: %s", "noted" if item.kept else "skipped", item.id, item.reason)
     if not kept:
-        reasons = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
-        raise InputError(f"no usable article text in the input ({reasons})")
+        raise InputError(f"no usable article text in the input ({why([s for s in skipped if not s.kept])})")
     return Prepared(kept, skipped)
 
 
-def _files(path: Path) -> list[Path]:
-    wanted = loaders.SUPPORTED - {""} | feeds.FEED_SUFFIXES
-    return sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in wanted and not p.name.startswith(".")
-        and p.name not in {"references.jsonl", loaders.METADATA_FILE}
-    )
+def said(item: Skipped) -> str:
+    """``"id: reason"``, or the reason alone when it already names the input."""
+    return item.reason if item.reason.startswith(item.id) else f"{item.id}: {item.reason}"
+
+
+def why(skipped: Sequence[Skipped], most: int = 5) -> str:
+    """What was set aside and why, on one line: the first ``most`` items, then a count."""
+    listed = "; ".join(said(s) for s in skipped[:most])
+    return listed + (f"; and {len(skipped) - most} more" if len(skipped) > most else "")
 
 
 def read_inputs(inputs: Sequence[str | Path], skipped: list[Skipped], limits: Limits | None = None) -> list[Article]:
-    """Articles of every file, folder, JSONL, feed file or feed URL; unusable ones go to
-    ``skipped`` and the rest are read."""
+    """Articles of every file, folder, JSONL, feed file or feed URL; unusable ones (a bad
+    file, JSON line or record, a symlink out of a folder) go to ``skipped`` and the rest are
+    read, each cut to ``limits`` (:func:`~summarize.ingest.loaders.bound`, noted in
+    ``skipped``)."""
     articles: list[Article] = []
     for item in inputs:
         if feeds.is_url(str(item)):
             try:
-                articles.extend(feeds.fetch_feed(str(item), skipped, limits))
+                articles.extend(loaders.bound(a, limits, skipped) for a in feeds.fetch_feed(str(item), skipped, limits))
             except InputError as exc:
                 skipped.append(Skipped(str(item), str(exc)))
             continue
@@ -108,10 +158,11 @@ def read_inputs(inputs: Sequence[str | Path], skipped: list[Skipped], limits: Li
         if not path.exists():
             skipped.append(Skipped(str(path), f"{path}: no such file or folder"))
             continue
-        for file in _files(path) if path.is_dir() else [path]:
+        wanted = loaders.SUPPORTED - {""} | feeds.FEED_SUFFIXES
+        for file in loaders.folder_files(path, wanted, skipped, limits) if path.is_dir() else [path]:
             try:
                 if feeds.looks_like_feed(file):
-                    articles.extend(feeds.read_feed(file, skipped, limits))
+                    articles.extend(loaders.bound(a, limits, skipped) for a in feeds.read_feed(file, skipped, limits))
                 else:
                     articles.extend(loaders.read([file], skipped, limits))
             except InputError as exc:

@@ -10,7 +10,9 @@ returned with character offsets into the text so citations can point back at the
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+from itertools import islice
 
 from summarize.errors import ResourceMissingError
 from summarize.records import Article, Sentence
@@ -53,22 +55,102 @@ def _tokenizer():
     return PunktSentenceTokenizer(params)
 
 
-def split_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` of ``text``; paragraphs (line breaks) always split."""
-    tokenizer = _tokenizer()
-    spans: list[tuple[int, int]] = []
+# Punkt is linear in its input, but NLTK runs its regular expressions under a wall-clock
+# guard (5 s) that a long paragraph dense with periods can exceed, so a paragraph is given
+# to Punkt in chunks of at most this many characters (each chunk re-reads the sentence the
+# previous one may have cut, so chunking does not change where sentences end).
+CHUNK_CHARS = 10_000
+# A "sentence" longer than this (a run-on line with no punctuation) is cut at whitespace
+# into pieces of at most this many characters: no real sentence is that long.
+MAX_SENTENCE_CHARS = 1_000
+# Used only if NLTK's guard still gives up on a chunk: ends of sentences before whitespace.
+_FALLBACK_SENTENCE = re.compile(r"\S.*?(?:[.!?…][\"'”’)\]]*(?=\s)|$)", re.DOTALL)
+_UP_TO_LAST_SPACE = re.compile(r".*\s", re.DOTALL)
+
+
+def _punkt_spans(chunk: str) -> list[tuple[int, int]]:
+    try:
+        return list(_tokenizer().span_tokenize(chunk))
+    except TimeoutError:  # NLTK's regex guard on a pathological chunk (or a starved CPU)
+        return [m.span() for m in _FALLBACK_SENTENCE.finditer(chunk)]
+
+
+def _last_space(text: str) -> int:
+    """Index of the last whitespace character of ``text``, or -1."""
+    match = _UP_TO_LAST_SPACE.match(text)
+    return match.end() - 1 if match else -1
+
+
+def _raw_spans(para: str) -> Iterator[tuple[int, int]]:
+    """Punkt's sentence spans of one paragraph, read in chunks of at most CHUNK_CHARS."""
+    pos, n = 0, len(para)
+    while pos < n:
+        end = min(n, pos + CHUNK_CHARS)
+        spans = _punkt_spans(para[pos:end])
+        if end == n:
+            yield from ((pos + s, pos + e) for s, e in spans)
+            return
+        if len(spans) > 1:
+            # The chunk's last sentence may go on past the chunk: read it again from its start.
+            yield from ((pos + s, pos + e) for s, e in spans[:-1])
+            pos += spans[-1][0]
+        else:
+            # One sentence longer than a chunk: end it at the chunk's last whitespace.
+            chunk = para[pos:end]
+            cut = _last_space(chunk)
+            cut = cut if cut > 0 else len(chunk)
+            start = spans[0][0] if spans and spans[0][0] < cut else 0
+            yield pos + start, pos + len(chunk[:cut].rstrip())
+            pos += cut
+
+
+def _bounded(para: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)``, or pieces of it of at most MAX_SENTENCE_CHARS cut at whitespace."""
+    while end - start > MAX_SENTENCE_CHARS:
+        window = para[start : start + MAX_SENTENCE_CHARS]
+        cut = _last_space(window)
+        cut = cut if cut > 0 else len(window)
+        piece_end = start + len(window[:cut].rstrip())
+        if _CONTENT.search(para, start, piece_end):
+            yield start, piece_end
+        start += cut
+        while start < end and para[start].isspace():
+            start += 1
+    if start < end and _CONTENT.search(para, start, end):
+        yield start, end
+
+
+def _iter_spans(text: str) -> Iterator[tuple[int, int]]:
     for para in re.finditer(r"[^\n]+", text):
-        offset = para.start()
-        para_spans: list[tuple[int, int]] = []
-        for start, end in tokenizer.span_tokenize(para.group()):
-            start, end = offset + start, offset + end
-            piece = text[start:end]
-            if para_spans and (_CONTINUATION.match(piece) or not _CONTENT.search(piece)):
-                para_spans[-1] = (para_spans[-1][0], end)
+        offset, body = para.start(), para.group()
+        pending: tuple[int, int] | None = None
+        for start, end in _raw_spans(body):
+            piece = body[start:end]
+            if pending and (_CONTINUATION.match(piece) or not _CONTENT.search(piece)):
+                pending = (pending[0], end)
             elif _CONTENT.search(piece):
-                para_spans.append((start, end))
-        spans.extend(para_spans)
-    return spans
+                if pending:
+                    yield from ((offset + s, offset + e) for s, e in _bounded(body, *pending))
+                pending = (start, end)
+        if pending:
+            yield from ((offset + s, offset + e) for s, e in _bounded(body, *pending))
+
+
+def split_spans(text: str, limit: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans ``(start, end)`` of ``text``; paragraphs (line breaks) always split.
+
+    Linear in the length of ``text``: long paragraphs are read in chunks, and a run-on
+    "sentence" is cut at whitespace into pieces of at most :data:`MAX_SENTENCE_CHARS`.
+    With ``limit``, only the first ``limit`` spans are found (the rest is not read).
+    """
+    return list(islice(_iter_spans(text), limit))
+
+
+def most_sentences(text: str) -> int:
+    """An upper bound on ``len(split_spans(text))`` found without Punkt (counting the
+    characters a sentence can end at, and the pieces long runs are cut into)."""
+    ends = text.count(".") + text.count("!") + text.count("?") + text.count("\n")
+    return ends + 1 + 2 * (len(text) // MAX_SENTENCE_CHARS + len(text) // CHUNK_CHARS)
 
 
 def split(text: str) -> list[str]:

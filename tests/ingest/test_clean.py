@@ -1,3 +1,6 @@
+import time
+
+import pytest
 from conftest import FURNITURE, FURNITURE_LINES, SEEDS
 
 from summarize.ingest.clean import clean, clean_text
@@ -49,3 +52,31 @@ def test_newsletter_promotions_are_removed_and_the_report_kept():
     assert "Gunmen stormed a military hospital in Kabul on Wednesday." in cleaned
     assert "Officials said the news was delivered to the families by the army." in cleaned
     assert any("weekday mornings" in r for r in removed) and any("breaking news alerts" in r for r in removed)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "." * 100_000 + "x",  # a furniture-line pattern that backtracked quadratically
+        "photo" + " " * 100_000 + "x",  # photo credits
+        "Image" + " " * 50_000 + "credit" + " " * 50_000 + "x",
+        "(photo: " * 30_000,
+    ],
+)
+def test_hostile_lines_are_cleaned_in_linear_time(line):
+    start = time.perf_counter()
+    clean_text(line + "\nThe minister resigned on Friday.")
+    assert time.perf_counter() - start < 2
+
+
+def test_a_million_character_line_is_cleaned_quickly():
+    start = time.perf_counter()
+    text, _ = clean_text(" ".join(["word"] * 200_000) + " photo credit: me. The end.")
+    assert text and time.perf_counter() - start < 10
+
+
+def test_a_one_line_article_is_not_taken_for_a_label():
+    assert clean_text("Bridge reopens on Monday after repairs") == ("Bridge reopens on Monday after repairs", ())
+    assert clean_text("  \nBridge reopens on Monday after repairs\n")[0] == "Bridge reopens on Monday after repairs"
+    assert clean_text("Share this article")[0] == ""  # still furniture
+    assert clean_text("Israel-Hamas war\nThe minister resigned on Friday.")[0] == "The minister resigned on Friday."
