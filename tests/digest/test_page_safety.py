@@ -75,7 +75,7 @@ BAD_URLS = [
 ]
 ALLOWED_TAGS = {  # what the template writes
     "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "div",
-    "h1", "h2", "h3", "p", "ul", "ol", "li", "a", "span", "code", "nav", "q", "strong", "link",
+    "h1", "h2", "h3", "p", "ul", "ol", "li", "a", "span", "code", "nav", "q", "strong", "link", "b", "time",
     "script",  # exactly one, inline, allowed by its hash (see the CSP test)
 }
 ALLOWED_MD_TAGS = {"h1", "h2", "p", "ul", "ol", "li", "a", "em", "strong", "code"}
