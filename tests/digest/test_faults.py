@@ -228,8 +228,9 @@ def test_digest_pages_are_readable_by_a_web_server(tmp_path):
         _run(TRIP, tmp_path / "out", tmp_path / "s.sqlite")
     finally:
         os.umask(old)
-    for name in ("digest.md", "digest.json", "digest.html", "digest.log"):
+    for name in ("digest.md", "digest.json", "digest.html", "digest.xml", "digest.feed.json", "digest.log"):
         assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o644, name
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644
 
 
 # --- 3. the log cannot be forged ---------------------------------------------------------

@@ -75,7 +75,8 @@ BAD_URLS = [
 ]
 ALLOWED_TAGS = {  # what the template writes
     "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "div",
-    "h1", "h2", "h3", "p", "ul", "ol", "li", "a", "span", "code",
+    "h1", "h2", "h3", "p", "ul", "ol", "li", "a", "span", "code", "nav", "q", "strong", "link", "b", "time",
+    "script",  # exactly one, inline, allowed by its hash (see the CSP test)
 }
 ALLOWED_MD_TAGS = {"h1", "h2", "p", "ul", "ol", "li", "a", "em", "strong", "code"}
 
@@ -83,26 +84,29 @@ ALLOWED_MD_TAGS = {"h1", "h2", "p", "ul", "ol", "li", "a", "em", "strong", "code
 # --- what a page may contain ------------------------------------------------------------
 
 class Tags(HTMLParser):
-    """Every start tag with its attributes, and the text of <style> elements."""
+    """Every start tag with its attributes, and the text of <style> and <script> elements."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str]]] = []
         self.styles: list[str] = []
-        self._in_style = False
+        self.scripts: list[str] = []
+        self._in = ""
         self.feed(text)
         self.close()
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, {k: v or "" for k, v in attrs}))
-        self._in_style = tag == "style"
+        self._in = tag if tag in {"style", "script"} else ""
 
     def handle_endtag(self, tag):
-        self._in_style = False
+        self._in = ""
 
     def handle_data(self, data):
-        if self._in_style:
+        if self._in == "style":
             self.styles.append(data)
+        elif self._in == "script":
+            self.scripts.append(data)
 
     def hrefs(self) -> list[str]:
         return [a.get("href", "") for _, a in self.tags if "href" in a] + [
@@ -230,10 +234,13 @@ def test_the_html_page_has_only_safe_links_and_no_markup_from_articles():
     tags = _assert_safe_html(page)
     hrefs = tags.hrefs()
     assert "https://b.example/2" in hrefs
-    assert not any("javascript" in h.lower() and not h.startswith("./") for h in hrefs)
+    # A hostile story id shows up in its in-page links ("#<id>"), which cannot leave the page.
+    assert not any("javascript" in h.lower() and not h.startswith(("./", "#")) for h in hrefs)
+    ids = {a["id"] for _, a in tags.tags if "id" in a}
+    assert [h for h in hrefs if h.startswith("#") and h[1:] not in ids] == []  # each points at the page
 
 
-def test_the_html_page_has_a_strict_csp_whose_style_hash_matches():
+def test_the_html_page_has_a_strict_csp_whose_style_and_script_hashes_match():
     import base64
     import hashlib
 
@@ -249,7 +256,12 @@ def test_the_html_page_has_a_strict_csp_whose_style_hash_matches():
     assert len(tags.styles) == 1
     digest_of_style = base64.b64encode(hashlib.sha256(tags.styles[0].encode("utf-8")).digest()).decode()
     assert policy["style-src"] == [f"'sha256-{digest_of_style}'"]
-    assert "script-src" not in policy  # the page runs no script at all
+    # The page's own script runs by its hash, and nothing else can: one inline <script>, no src.
+    scripts = [a for t, a in tags.tags if t == "script"]
+    assert len(scripts) == 1 and scripts[0] == {} and len(tags.scripts) == 1
+    digest_of_script = base64.b64encode(hashlib.sha256(tags.scripts[0].encode("utf-8")).digest()).decode()
+    assert policy["script-src"] == [f"'sha256-{digest_of_script}'"]
+    assert "</script" not in tags.scripts[0].lower() and "innerHTML" not in tags.scripts[0]
     head = page.split("<head>", 1)[1]
     assert head.index("Content-Security-Policy") < head.index("<style")  # the policy comes first
 
@@ -361,6 +373,7 @@ frame.addEventListener("load", () => {{
     document.body.setAttribute("data-result", JSON.stringify(now === doc ? {{
       before: before, after: doc.body.getAttribute("data-pwned") || "", links: links.length,
       font: getComputedStyle(doc.body).fontFamily, stories: doc.querySelectorAll("section.story").length,
+      script: doc.documentElement.classList.contains("js"),
       title: doc.title,
     }} : {{left: String(frame.contentWindow.location)}}));
   }}, 1000);
@@ -387,8 +400,10 @@ def test_no_payload_runs_in_a_browser_even_when_every_link_is_clicked(hostile_ru
     assert result["before"] == "" and result["after"] == ""  # nothing ran, on load or on a click
     assert result["links"] >= 1 and result["stories"] == len(hostile_run[1].stories)
     assert "Georgia" in result["font"]  # the page's own style applied under its CSP
+    assert result["script"] is True  # and its own script ran
     assert result["title"] == "News digest, 2024-01-01"
     # the policy blocked nothing the page itself needs (a wrong style hash would show here)
     blocked = [line for line in proc.stderr.splitlines()
-               if "Content Security Policy" in line and "digest.html" in line and "style" in line.lower()]
+               if "Content Security Policy" in line and "digest.html" in line
+               and ("style" in line.lower() or "script" in line.lower())]
     assert blocked == []
