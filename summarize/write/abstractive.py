@@ -131,6 +131,7 @@ class AbstractiveWriter:
             metadata={
                 "writer": self.name,
                 "model": getattr(self.model, "spec", self.spec),
+                "runtime": getattr(self.model, "runtime", None),  # backend and CPU flags
                 "prompt": prompt.describe(),
                 "map_reduce_slices": len(slices),
                 "evidence_items": len(pool),

@@ -43,7 +43,7 @@ def tiny_llama(tmp_path_factory):
     torch.manual_seed(0)
     config = transformers.LlamaConfig(
         vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
         bos_token_id=1, eos_token_id=2,
     )
     transformers.LlamaForCausalLM(config).save_pretrained(out)
@@ -198,3 +198,25 @@ def test_packing_bf16_where_torch_refuses_is_a_model_error(reorders):
     reorders.avx2 = True
     with pytest.raises(ModelError, match="SUMMARIZE_BACKEND=onednn-fp32"):
         cpu_linear.pack_linears(torch.nn.Sequential(torch.nn.Linear(8, 4)), torch.bfloat16)
+
+
+def test_brief_metadata_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
+    from conftest import HashingEmbedder
+
+    from summarize.briefing.compose import brief_story
+    from summarize.options import Options
+    from summarize.records import Article, Story
+    from summarize.write.abstractive import AbstractiveWriter
+
+    cpu(monkeypatch, AVX2_ONLY)
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    text = ("The river bridge in Springfield collapsed on Tuesday, killing 12 people. "
+            "Rescue teams searched the water through the night.")
+    story = Story(id="s", articles=(Article(id="a", text=text, outlet="Alpha"),
+                                    Article(id="b", text=text.replace("Tuesday", "Tuesday morning"),
+                                            outlet="Beta")))
+    b = brief_story(story, Options(words=20, model=tiny_llama), embedder=HashingEmbedder(),
+                    writer=AbstractiveWriter(tiny_llama))
+    runtime = b.metadata["writer"]["runtime"]
+    assert runtime["backend"] == ("onednn-fp32" if cpu_linear.available() else "reference")
+    assert runtime["requested"] == "auto" and "avx2" in runtime["cpu_flags"]
