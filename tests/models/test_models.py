@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -327,6 +328,9 @@ def test_tiny_model_generates_deterministically():
     assert first.text and first.text == second.text
     assert 0 < first.new_tokens <= 8 and first.prompt_tokens > 5
     assert model.loads == 1
+    # The backend that ran is the one asked for (CI's second pass forces onednn-fp32).
+    assert model.runtime["backend"] == models.resolve_backend()
+    assert model.runtime["requested"] == (os.environ.get("SUMMARIZE_BACKEND") or "auto")
     sampled = model.generate(messages, 8, DecodingOptions(do_sample=True, temperature=0.8, seed=3))
     again = model.generate(messages, 8, DecodingOptions(do_sample=True, temperature=0.8, seed=3))
     assert sampled.text == again.text
