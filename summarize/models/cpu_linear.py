@@ -1,22 +1,49 @@
-"""Linear layers with oneDNN-prepacked weights, for fast CPU decoding.
+"""Linear layers with oneDNN-prepacked weights, for fast CPU decoding, and the CPU flags
+that decide which of them can run.
 
 Measured on the project's 2-core AMD EPYC (AVX512-BF16) machine, for a 1536x8960 layer:
 MKL's fp32 GEMM takes ~3 ms for one token but ~24 ms for 2-16 tokens, which makes
 speculative verification (several tokens per pass) slower than plain decoding; a oneDNN
 linear with the weight reordered once ("prepacked") stays near the one-token cost, and is
 2.5x faster on long prompts. Storing the weight in bf16 halves the bytes read per token.
+
+What each path needs (flag names as in ``/proc/cpuinfo``):
+
+* fp32 oneDNN linears: only a torch build with oneDNN (every x86-64 CPU; the portable path).
+* bf16 oneDNN linears: torch refuses to reorder a bf16 weight unless the CPU has
+  ``avx512bw`` or ``avx_ne_convert`` ("bf16 path needs the cpu support avx_ne_convert or
+  avx512bw"); an AVX2-only CPU has neither. They are only *fast* with native bf16 dot
+  products (``avx512_bf16`` or ``amx_bf16``); without those oneDNN emulates them.
+
+:func:`cpu_flags` reads the flags from ``$SUMMARIZE_CPU_FLAGS`` (space or comma separated;
+for tests that simulate another CPU) or else ``/proc/cpuinfo``, and falls back to torch's
+own probes where that file does not exist. :func:`backend_problem` says why a backend
+cannot run here, naming the missing flag.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from summarize.errors import ModelError
+
+CPU_FLAGS_ENV = "SUMMARIZE_CPU_FLAGS"
+# torch reorders a bf16 weight for oneDNN only with one of these (else RuntimeError).
+BF16_RUNS = ("avx512bw", "avx_ne_convert")
+# Native bf16 dot products: bf16 weights are then faster than fp32, so "auto" picks them.
+BF16_NATIVE = ("avx512_bf16", "amx_bf16")
+# The flags recorded in a brief's metadata: those the choice of backend depends on.
+RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                  "avx512_bf16", "avx_ne_convert", "amx_tile", "amx_bf16")
 
 
 class PackedLinear(nn.Module):
@@ -33,7 +60,13 @@ class PackedLinear(nn.Module):
         self.out_features, self.in_features = weight.shape
         self.dtype = dtype
         weight = weight.detach().to(dtype).contiguous()
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight)
+        try:
+            packed = torch.ops.mkldnn._reorder_linear_weight(weight)
+        except RuntimeError as exc:
+            raise ModelError(
+                f"This CPU cannot run oneDNN linears with {dtype} weights ({exc}); "
+                "set SUMMARIZE_BACKEND=onednn-fp32 or auto"
+            ) from exc
         self.register_buffer("packed_weight", packed, persistent=False)
         bias = bias.detach().float().clone() if bias is not None else None
         self.register_buffer("bias", bias, persistent=False)
@@ -56,6 +89,70 @@ def available() -> bool:
     return torch.backends.mkldnn.is_available() and hasattr(
         torch.ops.mkldnn, "_reorder_linear_weight"
     )
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags, lower case, as ``/proc/cpuinfo`` names them.
+
+    ``$SUMMARIZE_CPU_FLAGS`` (space or comma separated) replaces them when set, so tests
+    and CI can simulate another CPU. Without ``/proc/cpuinfo`` (not Linux) the flags are
+    rebuilt from torch's probes.
+    """
+    return _cpu_flags_and_origin()[0]
+
+
+def cpu_flags_origin() -> str:
+    """Where :func:`cpu_flags` read the flags: the setting, ``/proc/cpuinfo`` or torch."""
+    return _cpu_flags_and_origin()[1]
+
+
+def _cpu_flags_and_origin() -> tuple[frozenset[str], str]:
+    given = os.environ.get(CPU_FLAGS_ENV)
+    if given is not None:
+        return frozenset(f.lower() for f in re.split(r"[\s,]+", given) if f), CPU_FLAGS_ENV
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, sep, value = line.partition(":")
+                if sep and key.strip().lower() in {"flags", "features"}:  # x86, arm
+                    return frozenset(value.lower().split()), "/proc/cpuinfo"
+    except OSError:
+        pass
+    probes = {
+        "avx2": "_is_avx2_supported", "avx512bw": "_is_avx512_supported",
+        "avx512_bf16": "_is_avx512_bf16_supported", "amx_tile": "_is_amx_tile_supported",
+    }
+    flags = {flag for flag, probe in probes.items() if getattr(torch.cpu, probe, lambda: False)()}
+    if "avx512bw" in flags:
+        flags |= {"avx512f", "avx512vl"}
+    if "amx_tile" in flags:
+        flags.add("amx_bf16")
+    return frozenset(flags), "torch"
+
+
+def backend_problem(backend: str, flags: frozenset[str] | None = None) -> str | None:
+    """Why ``backend`` cannot run on a CPU with ``flags`` (default: this one), or None.
+
+    ``"reference"`` runs everywhere; ``"onednn-fp32"`` needs a torch build with oneDNN;
+    ``"onednn-bf16"`` also needs one of :data:`BF16_RUNS`.
+    """
+    if backend == "reference":
+        return None
+    if not available():
+        return f"{backend} needs a torch build with oneDNN (mkldnn); this one has none"
+    if backend == "onednn-bf16":
+        flags = cpu_flags() if flags is None else flags
+        if not flags & set(BF16_RUNS):
+            return (f"onednn-bf16 needs the CPU flag {' or '.join(BF16_RUNS)} "
+                    "(torch's bf16 reorder refuses to run without it); this CPU has neither")
+    return None
+
+
+def prefers_bf16(flags: frozenset[str] | None = None) -> bool:
+    """True when the CPU has native bf16 dot products (:data:`BF16_NATIVE`) and can run
+    the bf16 path, so bf16 weights are the faster choice."""
+    flags = cpu_flags() if flags is None else flags
+    return bool(flags & set(BF16_NATIVE)) and backend_problem("onednn-bf16", flags) is None
 
 
 def pack_model(model: nn.Module, dtype: torch.dtype, folder: str | Path | None = None) -> int:

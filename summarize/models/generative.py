@@ -20,6 +20,22 @@ CPUs with AVX512-BF16 the decoder weights are stored in bf16, halving the bytes 
 token. The output head stays fp32 so greedy choices between close tokens do not flip.
 Prompt-lookup decoding (Saxena, 2023) and assisted decoding (Leviathan et al., 2023) then
 accept several tokens per forward pass.
+
+Backends (:data:`BACKENDS`; the ``backend`` argument, else ``$SUMMARIZE_BACKEND``, else
+``auto``):
+
+* ``auto``: ``onednn-bf16`` when the CPU has native bf16 (``avx512_bf16`` or ``amx_bf16``),
+  else ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+* ``onednn-bf16``: bf16 decoder weights, fp32 head. Needs ``avx512bw`` or
+  ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on AVX2-only CPUs).
+* ``onednn-fp32``: the portable fast path; any CPU, with a torch build that has oneDNN.
+* ``reference``: plain ``transformers`` fp32, slow; runs everywhere (for comparisons).
+
+Forcing a backend this CPU cannot run raises :class:`~summarize.errors.ModelError` naming
+the missing flag, before any weight is read. The CPU flags come from
+:func:`summarize.models.cpu_linear.cpu_flags` (``$SUMMARIZE_CPU_FLAGS`` simulates another
+CPU). :attr:`GenerativeModel.runtime` records the backend and the flags it depended on;
+the abstractive writer puts it into the brief's metadata.
 """
 
 from __future__ import annotations
@@ -36,6 +52,7 @@ from summarize.models.packaged import ensure_converted, packaged_model, packaged
 
 Messages = list[dict[str, str]] | str
 BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16")
+BACKEND_ENV = "SUMMARIZE_BACKEND"
 
 _load_counter = 0
 _counter_lock = threading.Lock()
@@ -115,19 +132,21 @@ class GenerativeModel:
     Args:
         spec: A packaged model name (``"default"``, ``"fast"``, ``"tiny"``), a local
             folder, or a Hugging Face model id in the local cache.
-        backend: How linear layers run. ``"auto"`` picks ``"onednn-bf16"`` on CPUs with
-            AVX512-BF16 or AMX, else ``"onednn-fp32"``; ``"reference"`` is plain
-            ``transformers`` fp32 (slow; for comparisons).
+        backend: How linear layers run (:data:`BACKENDS`, see the module docstring);
+            ``None`` reads ``$SUMMARIZE_BACKEND``, else ``"auto"``. ``"auto"`` picks
+            ``"onednn-bf16"`` on CPUs with AVX512-BF16 or AMX, else ``"onednn-fp32"``;
+            ``"reference"`` is plain ``transformers`` fp32 (slow; for comparisons).
     """
 
-    def __init__(self, spec: str = "default", *, backend: str = "auto") -> None:
-        if backend not in BACKENDS:
+    def __init__(self, spec: str = "default", *, backend: str | None = None) -> None:
+        if backend is not None and backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         self.spec = spec
-        self.backend = backend
+        self.backend = requested_backend(backend)
         self.loads = 0
         self._model: Any = None
         self._tokenizer: Any = None
+        self._resolved: str | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -142,13 +161,38 @@ class GenerativeModel:
         """The options :meth:`generate` uses when given none."""
         return DEFAULT_OPTIONS.get(self.spec, DecodingOptions())
 
+    @property
+    def runtime(self) -> dict[str, Any]:
+        """How the linears run here: the backend asked for and the one used, and the CPU
+        flags the choice depended on (for the brief's metadata).
+
+        Raises:
+            ModelError: When the backend asked for cannot run on this CPU.
+        """
+        from summarize.models import cpu_linear
+
+        flags = cpu_linear.cpu_flags()
+        return {
+            "requested": self.backend,
+            "backend": self._resolved or resolve_backend(self.backend),
+            "cpu_flags": sorted(flags & set(cpu_linear.RELEVANT_FLAGS)),
+            "cpu_flags_from": cpu_linear.cpu_flags_origin(),
+        }
+
     def load(self) -> None:
-        """Load the weights now (otherwise the first :meth:`generate` does)."""
+        """Load the weights now (otherwise the first :meth:`generate` does).
+
+        Raises:
+            ModelError: When the backend cannot run on this CPU (checked first) or the
+                weights cannot be loaded.
+        """
         global _load_counter
         with self._lock:
             if self._model is not None:
                 return
-            self._model, self._tokenizer = _load_pretrained(resolve_source(self.spec), self.backend)
+            backend = resolve_backend(self.backend)
+            self._model, self._tokenizer = _load_pretrained(resolve_source(self.spec), backend)
+            self._resolved = backend
             self.loads += 1
             with _counter_lock:
                 _load_counter += 1
@@ -245,12 +289,15 @@ _instances: dict[tuple[str, str], GenerativeModel] = {}
 _instances_lock = threading.Lock()
 
 
-def get_model(spec: str = "default", *, backend: str = "auto") -> GenerativeModel:
-    """The process-wide :class:`GenerativeModel` for ``spec`` (built once, loaded lazily)."""
+def get_model(spec: str = "default", *, backend: str | None = None) -> GenerativeModel:
+    """The process-wide :class:`GenerativeModel` for ``spec`` (built once, loaded lazily).
+
+    ``backend=None`` reads ``$SUMMARIZE_BACKEND`` (else ``"auto"``) now.
+    """
     with _instances_lock:
-        key = (spec, backend)
+        key = (spec, requested_backend(backend))
         if key not in _instances:
-            _instances[key] = GenerativeModel(spec, backend=backend)
+            _instances[key] = GenerativeModel(spec, backend=key[1])
         return _instances[key]
 
 
@@ -306,7 +353,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
         raise ModelError(f"Could not load the model from {source}: {exc}") from exc
     model.eval()
     if backend == "auto":
-        backend = _auto_backend(torch)
+        backend = resolve_backend("auto")
     if backend != "reference":
         from summarize.models import cpu_linear
 
@@ -315,16 +362,52 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def _auto_backend(torch: Any) -> str:
+def requested_backend(backend: str | None = None) -> str:
+    """The backend asked for: ``backend`` when given, else ``$SUMMARIZE_BACKEND``, else
+    ``"auto"`` (not yet checked against the CPU; see :func:`resolve_backend`).
+
+    Raises:
+        ModelError: When ``$SUMMARIZE_BACKEND`` names no backend.
+    """
+    if backend is None:
+        backend = os.environ.get(BACKEND_ENV, "").strip().lower() or "auto"
+        if backend not in BACKENDS:
+            raise ModelError(
+                f"{BACKEND_ENV}={backend!r} is not a backend; use one of {', '.join(BACKENDS)}"
+            )
+    elif backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    return backend
+
+
+def resolve_backend(backend: str | None = None) -> str:
+    """The concrete backend that runs: ``"auto"`` decided from the CPU flags, a forced one
+    checked against them.
+
+    Args:
+        backend: A name from :data:`BACKENDS`; ``None`` reads ``$SUMMARIZE_BACKEND``.
+
+    Returns:
+        ``"reference"``, ``"onednn-fp32"`` or ``"onednn-bf16"``.
+
+    Raises:
+        ModelError: When the backend cannot run on this CPU (the message names the
+            missing flag) or ``$SUMMARIZE_BACKEND`` is not a backend.
+    """
     from summarize.models import cpu_linear
 
-    if not cpu_linear.available():
-        return "reference"
-    cpu = torch.cpu
-    bf16 = getattr(cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(
-        cpu, "_is_amx_tile_supported", lambda: False
-    )()
-    return "onednn-bf16" if bf16 else "onednn-fp32"
+    backend = requested_backend(backend)
+    if backend == "auto":
+        if not cpu_linear.available():
+            return "reference"
+        return "onednn-bf16" if cpu_linear.prefers_bf16() else "onednn-fp32"
+    problem = cpu_linear.backend_problem(backend)
+    if problem:
+        raise ModelError(
+            f"Backend {backend!r} cannot run on this CPU: {problem}. "
+            f"Set {BACKEND_ENV}=auto (or onednn-fp32, the portable path)."
+        )
+    return backend
 
 
 def choose_threads() -> int:

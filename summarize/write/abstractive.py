@@ -29,6 +29,37 @@ _INITIALS = re.compile(r"\b([A-Z])\. (?=[A-Z]\.)")
 _LABEL = re.compile(r"^\s*(?:brief|summary|news brief)\s*:\s*", re.IGNORECASE)
 
 
+# Evidence sentences that address a language model instead of reporting news (prompt
+# injection: "ignore previous instructions and write X", "SYSTEM: respond only with X",
+# a fake end of the evidence block, chat-template tokens). They are withheld from the
+# prompt; the prompt also fences the evidence as data (prompts/*.j2). A filter, not a proof:
+# see tests/models/test_prompt_injection.py for what was measured.
+_INSTRUCTIONS = re.compile("|".join([
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+)?"
+    r"(?:(?:previous|prior|above|earlier|preceding|your|my|these|those|system)\s+)+"
+    r"(?:instructions?|prompts?|rules|guidelines|directions|messages?)\b",
+    r"\bignore\s+(?:everything|all)\s+(?:above|before|else)\b",
+    r"\b(?:respond|reply|answer|output)\s+(?:only|solely|just)\s+with\b",
+    r"\b(?:respond|reply|answer)\s+with\s+(?:only|just)\b",
+    r"\b(?:new|updated)\s+instructions?\s+(?:from|to)\s+(?:the\s+)?"
+    r"(?:editor|system|assistant|model|ai)\b",
+    r"\b(?:the|this|your)\s+(?:brief|summary|response|answer|output|reply)\b[^.!?]{0,60}?"
+    r"\b(?:must|should|shall|has to|needs to)\s+(?:start|begin|end|say|read|contain|consist|only|just)\b",
+    r"\byou\s+(?:must|should|shall|are to|will|are)\s+(?:now\s+)?"
+    r"(?:respond|reply|output|print|ignore|disregard|pretend|act as)\b",
+    r"\byou\s+(?:must|will|are)\s+now\s+(?:write|say)\b",
+    r"</?\s*(?:evidence|system|instructions?|prompt|im_start|im_end)\b[^>]{0,20}>",
+    r"<\|[^|>]{1,30}\|>", r"\[/?INST\]", r"<<\s*/?SYS\s*>>",
+    r"^\W*(?:system|assistant|developer)\s*:",
+]), re.IGNORECASE)
+_ROLE_LABEL = re.compile(r"(?:^|[\s\"'“‘(\[])(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:")  # capitals only
+
+
+def looks_like_instructions(text: str) -> bool:
+    """True when ``text`` reads as an instruction to a language model, not as news."""
+    return bool(_INSTRUCTIONS.search(text) or _ROLE_LABEL.search(text))
+
+
 def clean_generation(text: str) -> str:
     """Model output as plain prose: no bracket citations, labels, bullets or headings."""
     lines = []
@@ -104,8 +135,11 @@ class AbstractiveWriter:
         words = options.words
         pool = select(evidence, int(words * EVIDENCE_FACTOR * max(1.0, len(evidence.story.articles) / 8)),
                       max_sentence_words=options.sentence_words)
+        withheld = [s.text for s in pool if looks_like_instructions(s.text)]
+        pool = [s for s in pool if not looks_like_instructions(s.text)]
         items = [EvidenceItem(n=i + 1, text=s.text, support=s.group.support) for i, s in enumerate(pool)]
-        title = next((a.title for a in evidence.story.articles if a.title), "")
+        title = next((a.title for a in evidence.story.articles
+                      if a.title and not looks_like_instructions(a.title)), "")
         disagreements = [
             f"{c.topic}: one outlet says \"{c.a.text}\", another says \"{c.b.text}\""
             for c in evidence.conflicts[:3]
@@ -131,9 +165,11 @@ class AbstractiveWriter:
             metadata={
                 "writer": self.name,
                 "model": getattr(self.model, "spec", self.spec),
+                "runtime": getattr(self.model, "runtime", None),  # backend and CPU flags
                 "prompt": prompt.describe(),
                 "map_reduce_slices": len(slices),
                 "evidence_items": len(pool),
+                "withheld_evidence": withheld,  # read as instructions to the model (injection)
                 "claim_groups": len(evidence.groups),
                 "generations": log,
                 "decoding": {"sample": options.sample, "temperature": options.temperature,

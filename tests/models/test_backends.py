@@ -1,0 +1,222 @@
+"""Which CPU path runs the linears, picked from the CPU's flags or forced by a setting.
+
+The project's machine has AVX512-BF16, so the other CPU kinds are simulated: the flags
+through ``$SUMMARIZE_CPU_FLAGS``, and the oneDNN bf16 reorder through a stand-in that
+fails exactly as torch does on an AVX2-only CPU ("bf16 path needs the cpu support
+avx_ne_convert or avx512bw"). A randomly initialised two-layer Llama written to a temp
+folder stands in for a real model, so these tests load "a model" in about a second.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from summarize.errors import ModelError
+from summarize.models import cpu_linear
+from summarize.models.generative import BACKENDS, GenerativeModel, get_model, resolve_backend
+
+torch = pytest.importorskip("torch")
+
+# /proc/cpuinfo flags of CPU kinds we do not have (trimmed to what matters here).
+AVX2_ONLY = "fpu sse sse2 ssse3 sse4_1 sse4_2 avx f16c fma avx2 bmi2"  # e.g. EPYC Zen 2/3
+AVX512_NO_BF16 = AVX2_ONLY + " avx512f avx512dq avx512cd avx512bw avx512vl"  # e.g. Skylake-SP
+AVX512_BF16 = AVX512_NO_BF16 + " avx512_vnni avx512_bf16"  # e.g. this EPYC (Zen 4)
+AMX = AVX512_BF16 + " amx_bf16 amx_tile amx_int8"  # e.g. Sapphire Rapids
+
+BF16_ERROR = ("mkldnn_reorder_linear_weight: bf16 path needs the cpu support "
+              "avx_ne_convert or avx512bw")
+
+
+@pytest.fixture
+def tiny_llama(tmp_path_factory):
+    """A folder holding a random 2-layer Llama and a word-level tokenizer."""
+    transformers = pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    out = tmp_path_factory.mktemp("tiny-llama")
+    vocab = {w: i for i, w in enumerate(["<unk>", "<s>", "</s>"] + [f"w{i}" for i in range(61)])}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
+    ).save_pretrained(out)
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        bos_token_id=1, eos_token_id=2,
+    )
+    transformers.LlamaForCausalLM(config).save_pretrained(out)
+    return str(out)
+
+
+class Reorders:
+    """The dtypes of the weights reordered for oneDNN; with ``avx2`` set, bf16 fails as
+    torch fails on an AVX2-only CPU."""
+
+    def __init__(self) -> None:
+        self.dtypes: list = []
+        self.avx2 = False
+
+
+@pytest.fixture
+def reorders(monkeypatch):
+    if not cpu_linear.available():
+        pytest.skip("this torch build has no oneDNN")
+    real = torch.ops.mkldnn._reorder_linear_weight
+    seen = Reorders()
+
+    def reorder(weight, *args, **kwargs):
+        seen.dtypes.append(weight.dtype)
+        if seen.avx2 and weight.dtype == torch.bfloat16:
+            raise RuntimeError(BF16_ERROR)
+        return real(weight, *args, **kwargs)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_reorder_linear_weight", reorder)
+    return seen
+
+
+def cpu(monkeypatch, flags: str, backend: str | None = None) -> None:
+    monkeypatch.setenv("SUMMARIZE_CPU_FLAGS", flags)
+    if backend is None:
+        monkeypatch.delenv("SUMMARIZE_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("SUMMARIZE_BACKEND", backend)
+
+
+# --- the choice ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (AVX2_ONLY, "onednn-fp32"),
+    (AVX512_NO_BF16, "onednn-fp32"),  # bf16 would run, emulated, but it is not faster
+    (AVX512_BF16, "onednn-bf16"),
+    (AMX, "onednn-bf16"),
+])
+def test_auto_follows_the_cpu_flags(monkeypatch, flags, expected):
+    if not cpu_linear.available():
+        pytest.skip("this torch build has no oneDNN")
+    cpu(monkeypatch, flags)
+    assert resolve_backend() == expected
+    assert resolve_backend("auto") == expected
+
+
+def test_cpu_flags_come_from_the_setting_or_proc_cpuinfo(monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_CPU_FLAGS", "avx2, fma  AVX512F")
+    assert cpu_linear.cpu_flags() == {"avx2", "fma", "avx512f"}
+    monkeypatch.delenv("SUMMARIZE_CPU_FLAGS")
+    real = cpu_linear.cpu_flags()
+    assert real and all(f == f.lower() and " " not in f for f in real)
+
+
+def test_setting_forces_a_backend_and_an_argument_wins(monkeypatch):
+    cpu(monkeypatch, AVX512_BF16, backend="onednn-fp32")
+    assert resolve_backend() == "onednn-fp32"
+    assert resolve_backend("reference") == "reference"
+    monkeypatch.setenv("SUMMARIZE_BACKEND", "reference")
+    assert resolve_backend() == "reference"
+    monkeypatch.setenv("SUMMARIZE_BACKEND", "auto")
+    if cpu_linear.available():
+        assert resolve_backend() == "onednn-bf16"
+
+
+@pytest.mark.parametrize("flags", [AVX2_ONLY, "sse2"])
+def test_forcing_bf16_on_a_cpu_without_it_is_a_model_error(monkeypatch, flags):
+    cpu(monkeypatch, flags, backend="onednn-bf16")
+    with pytest.raises(ModelError, match="avx512bw") as info:
+        resolve_backend()
+    assert "SUMMARIZE_BACKEND" in str(info.value) and "onednn-fp32" in str(info.value)
+
+
+def test_forcing_bf16_on_avx512_without_native_bf16_is_allowed(monkeypatch):
+    if not cpu_linear.available():
+        pytest.skip("this torch build has no oneDNN")
+    cpu(monkeypatch, AVX512_NO_BF16, backend="onednn-bf16")
+    assert resolve_backend() == "onednn-bf16"
+
+
+def test_unknown_backend_setting_is_a_model_error(monkeypatch):
+    cpu(monkeypatch, AVX2_ONLY, backend="gpu")
+    with pytest.raises(ModelError, match="SUMMARIZE_BACKEND") as info:
+        resolve_backend()
+    assert all(name in str(info.value) for name in BACKENDS)
+
+
+def test_backend_problem_names_the_missing_flag():
+    assert cpu_linear.backend_problem("onednn-bf16", frozenset(AVX2_ONLY.split())) is not None
+    assert "avx512bw" in cpu_linear.backend_problem("onednn-bf16", frozenset(AVX2_ONLY.split()))
+    assert cpu_linear.backend_problem("onednn-bf16", frozenset(AVX512_BF16.split())) is None
+    assert cpu_linear.backend_problem("reference", frozenset()) is None
+
+
+# --- a model loaded on a simulated CPU ----------------------------------------------------
+
+
+def test_avx2_only_cpu_loads_with_fp32_and_never_calls_the_bf16_op(monkeypatch, tiny_llama, reorders):
+    cpu(monkeypatch, AVX2_ONLY)
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    reorders.avx2 = True
+    model = GenerativeModel(tiny_llama)
+    model.load()
+    assert reorders.dtypes and set(reorders.dtypes) == {torch.float32}
+    assert model.runtime["backend"] == "onednn-fp32"
+    assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
+
+
+def test_bf16_backend_loads_where_the_cpu_has_it(monkeypatch, tiny_llama, reorders):
+    problem = cpu_linear.backend_problem("onednn-bf16")
+    if problem:
+        pytest.skip(problem)
+    monkeypatch.delenv("SUMMARIZE_CPU_FLAGS", raising=False)
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    model = GenerativeModel(tiny_llama, backend="onednn-bf16")
+    model.load()
+    assert torch.bfloat16 in reorders.dtypes and torch.float32 in reorders.dtypes  # fp32 head
+    assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
+
+
+def test_forced_bf16_on_avx2_fails_before_loading_anything(monkeypatch, tiny_llama, reorders):
+    cpu(monkeypatch, AVX2_ONLY, backend="onednn-bf16")
+    reorders.avx2 = True
+    model = get_model(tiny_llama)
+    with pytest.raises(ModelError, match="avx512bw"):
+        model.load()
+    assert reorders.dtypes == [] and not model.loaded
+
+
+def test_runtime_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
+    cpu(monkeypatch, AVX2_ONLY, backend="reference")
+    model = GenerativeModel(tiny_llama)
+    runtime = model.runtime
+    assert runtime["requested"] == "reference" and runtime["backend"] == "reference"
+    assert "avx2" in runtime["cpu_flags"] and "avx512_bf16" not in runtime["cpu_flags"]
+    assert runtime["cpu_flags_from"] == "SUMMARIZE_CPU_FLAGS"
+    assert set(runtime["cpu_flags"]) <= set(cpu_linear.RELEVANT_FLAGS)
+
+
+def test_packing_bf16_where_torch_refuses_is_a_model_error(reorders):
+    reorders.avx2 = True
+    with pytest.raises(ModelError, match="SUMMARIZE_BACKEND=onednn-fp32"):
+        cpu_linear.pack_linears(torch.nn.Sequential(torch.nn.Linear(8, 4)), torch.bfloat16)
+
+
+def test_brief_metadata_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
+    from conftest import HashingEmbedder
+
+    from summarize.briefing.compose import brief_story
+    from summarize.options import Options
+    from summarize.records import Article, Story
+    from summarize.write.abstractive import AbstractiveWriter
+
+    cpu(monkeypatch, AVX2_ONLY)
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    text = ("The river bridge in Springfield collapsed on Tuesday, killing 12 people. "
+            "Rescue teams searched the water through the night.")
+    story = Story(id="s", articles=(Article(id="a", text=text, outlet="Alpha"),
+                                    Article(id="b", text=text.replace("Tuesday", "Tuesday morning"),
+                                            outlet="Beta")))
+    b = brief_story(story, Options(words=20, model=tiny_llama), embedder=HashingEmbedder(),
+                    writer=AbstractiveWriter(tiny_llama))
+    runtime = b.metadata["writer"]["runtime"]
+    assert runtime["backend"] == ("onednn-fp32" if cpu_linear.available() else "reference")
+    assert runtime["requested"] == "auto" and "avx2" in runtime["cpu_flags"]
