@@ -38,12 +38,13 @@ def cpu_flags() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=10_000, help="examples per target [10000]")
+    parser.add_argument("--only", default="", help="a pytest -k expression to run some targets only")
     args = parser.parse_args()
     env = dict(os.environ, SUMMARIZE_FUZZ_PROFILE="long", SUMMARIZE_FUZZ_EXAMPLES=str(args.examples))
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fuzz/test_fuzz.py",
-         "--hypothesis-show-statistics"],
+         "--hypothesis-show-statistics", *(["-k", args.only] if args.only else [])],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - started
