@@ -13,6 +13,7 @@ text once. Without script the marks are in-page links; the page's one inline scr
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -191,8 +192,10 @@ def story_views(digest: Digest) -> tuple[StoryView, ...]:
     return tuple(story_view(s, on_page) for s in digest.stories)
 
 
+@functools.lru_cache(maxsize=1)
 def environment():
-    """The Jinja2 environment of the page, the nights' index and the feed entries: autoescaped."""
+    """The Jinja2 environment of the page, the nights' index and the feed entries: autoescaped
+    (built once per process, so each template is compiled once)."""
     import jinja2
 
     env = jinja2.Environment(
