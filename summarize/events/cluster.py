@@ -100,6 +100,8 @@ class ClusterOptions:
     lead_sentences: int = 8
     relative: float = 0.62
     max_gap_days: float = 7.0
+    decay_per_day: float = 0.0
+    decay_grace_days: float = 1.0
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8

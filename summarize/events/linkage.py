@@ -28,6 +28,8 @@ class LinkageSettings(Protocol):
     threshold: float
     relative: float
     max_gap_days: float
+    decay_per_day: float
+    decay_grace_days: float
     neighbors: int
     exact_limit: int
     probes: int
@@ -230,8 +232,12 @@ def agglomerate(
     def push(a: int, b: int) -> None:
         if frozen[a] and frozen[b]:
             return  # indexed stories never merge with each other
-        link = cross[a][b] / (size[a] * size[b])
-        if link < opts.threshold or nodes.gap(a, b) > opts.max_gap_days:
+        gap = nodes.gap(a, b)
+        if gap > opts.max_gap_days:
+            return
+        # Soft time decay: days between the groups' date ranges cost similarity.
+        link = cross[a][b] / (size[a] * size[b]) - opts.decay_per_day * max(0.0, gap - opts.decay_grace_days)
+        if link < opts.threshold:
             return
         if opts.relative > 0 and size[a] > 1 and size[b] > 1:
             # Relative closeness (Karypis et al., 1999): the link must be comparable to
