@@ -48,6 +48,8 @@ from summarize.events.linkage import (
     Groups,
     agglomerate,
     candidate_graph,
+    decayed,
+    local_density,
     neighbours,
     unique_pairs,
 )
@@ -83,7 +85,18 @@ class ClusterOptions:
         embedding_weight / text_weight / lead_weight / entity_weight: Weights of the
             embedding, whole-text TF-IDF, lead TF-IDF and names-and-numbers similarities.
         lead_sentences: Sentences (after the title) that make up the lead.
-        max_gap_days: Groups whose publication date ranges are further apart never merge.
+        max_gap_days: Groups whose publication date ranges are further apart never merge;
+            also the width of the time windows candidate neighbours are searched in.
+        decay_per_day / decay_grace_days: Soft time decay: the link of two groups loses
+            ``decay_per_day`` for every day between their date ranges beyond
+            ``decay_grace_days`` (undated groups lose nothing). Ranges, not single dates:
+            a long event reported day after day keeps growing, while two reports of a
+            weekly release (jobless claims) a week apart pay seven days.
+        density_neighbors / density_margin / density_prior: Local scaling. An article's
+            density is the mean of its ``density_neighbors`` best (decayed) candidate
+            similarities, missing ones counted as ``density_prior``; two groups merge only
+            while ``link - (mean density of A + mean density of B) / 2`` is at least
+            ``density_margin``. ``density_neighbors=0`` turns it off.
         neighbors: Nearest neighbours per article in the candidate graph.
         exact_limit: Above this many candidates, neighbours are searched approximately.
         probes: k-means cells searched per query in approximate search.
@@ -99,9 +112,12 @@ class ClusterOptions:
     entity_weight: float = 0.5
     lead_sentences: int = 8
     relative: float = 0.62
-    max_gap_days: float = 7.0
-    decay_per_day: float = 0.0
-    decay_grace_days: float = 1.0
+    max_gap_days: float = 14.0
+    decay_per_day: float = 0.04
+    decay_grace_days: float = 0.0
+    density_neighbors: int = 5
+    density_margin: float = -0.1
+    density_prior: float = 0.02
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8
@@ -245,8 +261,13 @@ def cluster_vectors(
         dense=x.astype(np.float64), lexical=None, size=[1] * n, lo=days.tolist(),
         hi=days.tolist(), frozen=[False] * n, sq=np.einsum("ij,ij->i", x, x).tolist(),
     )
+    pairs, sims = candidate_graph(x, days, opts)
+    if opts.density_neighbors > 0:
+        near = decayed(sims, pairs, days, days, opts)
+        nodes.density = local_density(
+            n, pairs, near, opts.density_neighbors, opts.density_prior).tolist()
     labels = np.arange(n)
-    for group in agglomerate(nodes, *candidate_graph(x, days, opts), opts):
+    for group in agglomerate(nodes, pairs, sims, opts):
         labels[group] = group[0]
     return labels
 
@@ -269,13 +290,14 @@ class StoryIndex:
         options: Clustering settings; saved with the index and reused when loaded.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, options: ClusterOptions | None = None) -> None:
         self.options = options or ClusterOptions()
         self.story_ids: list[str] = []
         self.counts = np.zeros(0, np.int64)
         self.sq = np.zeros(0)
+        self.density = np.zeros(0)
         self.first_day = np.zeros(0)
         self.last_day = np.zeros(0)
         self.dense = np.zeros((0, 0))
@@ -375,6 +397,13 @@ class StoryIndex:
             sims.append(np.einsum("ij,ij->i", dense0[found[:, 0]], dense0[found[:, 1]]))
         pairs, sims = unique_pairs(np.concatenate(pairs), np.concatenate(sims))
         sims = sims + nodes.lexical_dots(pairs)
+        density = np.zeros(n)
+        if opts.density_neighbors > 0:
+            mean = sims / (size0[pairs[:, 0]] * size0[pairs[:, 1]]) if len(pairs) else sims
+            near = decayed(mean, pairs, lo0, hi0, opts)
+            density = local_density(m + n, pairs, near, opts.density_neighbors,
+                                    opts.density_prior, rows=np.arange(m, m + n))[m:]
+            nodes.density = np.concatenate([self.density, density]).tolist()
         groups = agglomerate(nodes, pairs, sims, opts)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
@@ -396,6 +425,7 @@ class StoryIndex:
         self.lexical = (member @ nodes.lexical).tocsr()
         self.counts = np.asarray(member @ size0).astype(np.int64)
         self.sq = member @ sq0
+        self.density = member @ np.concatenate([self.density, density])
         self.first_day = np.full(total, np.nan)
         self.last_day = np.full(total, np.nan)
         np.fmin.at(self.first_day, owner, lo0)
@@ -418,6 +448,7 @@ class StoryIndex:
             "story_ids": list(self.story_ids),
             "counts": self.counts.copy(),
             "sq": self.sq.copy(),
+            "density": self.density.copy(),
             "first_day": self.first_day.copy(),
             "last_day": self.last_day.copy(),
             "dense": np.asarray(self.dense, dtype=np.float64).reshape(len(self), -1),
@@ -449,6 +480,7 @@ class StoryIndex:
             index.story_ids = list(data["story_ids"])
             index.counts = np.asarray(data["counts"], np.int64)
             index.sq = np.asarray(data["sq"], float)
+            index.density = np.asarray(data["density"], float)
             index.first_day = np.asarray(data["first_day"], float)
             index.last_day = np.asarray(data["last_day"], float)
             index.dense = np.asarray(data["dense"], np.float64).reshape(m, -1)

@@ -7,6 +7,15 @@ Groups are then merged by average linkage (Sokal & Michener, 1958) restricted to
 sparse graph: the similarity is a dot product, so the mean similarity of all cross pairs of
 two groups is the dot product of their vector sums divided by their sizes, and links stay
 exact without an ``n x n`` matrix.
+
+A merge must also stand out from its neighbourhood (local scaling, as in CSLS, Conneau et
+al., 2018, and self-tuning spectral clustering, Zelnik-Manor & Perona, 2004): every
+article's *density* is the mean of its ``density_neighbors`` best candidate similarities
+(after time decay), and two groups merge only while their link, minus the mean density of
+their members, is at least ``density_margin``. In a pool of near-identical beats (three
+months of US politics) an article's neighbourhood is dense, so only a clearly closer report
+joins it; in a pool of distinct topics the neighbourhood is its own topic and nothing
+changes. Densities are per article, so a group's is a sum and links stay exact.
 """
 
 from __future__ import annotations
@@ -19,7 +28,16 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Groups", "LinkageSettings", "agglomerate", "candidate_graph", "neighbours", "unique_pairs"]
+__all__ = [
+    "Groups",
+    "LinkageSettings",
+    "agglomerate",
+    "candidate_graph",
+    "decayed",
+    "local_density",
+    "neighbours",
+    "unique_pairs",
+]
 
 
 class LinkageSettings(Protocol):
@@ -30,6 +48,9 @@ class LinkageSettings(Protocol):
     max_gap_days: float
     decay_per_day: float
     decay_grace_days: float
+    density_neighbors: int
+    density_margin: float
+    density_prior: float
     neighbors: int
     exact_limit: int
     probes: int
@@ -148,6 +169,53 @@ def unique_pairs(pairs: np.ndarray, sims: np.ndarray):
     return pairs, sims[first]
 
 
+def decay(gap: float | np.ndarray, opts: LinkageSettings):
+    """Similarity lost to ``gap`` days between two date ranges (0 when undated)."""
+    return opts.decay_per_day * np.maximum(0.0, np.nan_to_num(gap) - opts.decay_grace_days)
+
+
+def range_gaps(lo: np.ndarray, hi: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Days between the date ranges of each pair's two nodes (NaN when one is undated)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    return np.maximum(0.0, np.maximum(lo[a], lo[b]) - np.minimum(hi[a], hi[b]))
+
+
+def decayed(sims: np.ndarray, pairs: np.ndarray, lo, hi, opts: LinkageSettings) -> np.ndarray:
+    """Pair similarities minus their time decay (see :func:`agglomerate`)."""
+    if not len(pairs):
+        return sims
+    gaps = range_gaps(np.asarray(lo, float), np.asarray(hi, float), pairs)
+    return sims - decay(gaps, opts)
+
+
+def local_density(n: int, pairs: np.ndarray, sims: np.ndarray, k: int, prior: float,
+                  rows: np.ndarray | None = None) -> np.ndarray:
+    """Per node, the mean of its ``k`` best edge similarities, padded with ``prior``.
+
+    ``sims`` should already be decayed. Padding keeps a small pool (three reports of one
+    event) from looking dense: a node with fewer than ``k`` edges counts the missing ones
+    as ``prior``, the similarity of unrelated articles. Only ``rows`` (default: all) are
+    computed; the others get 0.
+    """
+    out = np.zeros(n)
+    if k <= 0:
+        return out
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]]) if len(pairs) else np.zeros(0, int)
+    vals = np.concatenate([sims, sims]) if len(pairs) else np.zeros(0)
+    wanted = np.ones(n, bool) if rows is None else np.isin(np.arange(n), rows)
+    keep = wanted[ends]
+    ends, vals = ends[keep], vals[keep]
+    order = np.lexsort((-vals, ends))
+    ends, vals = ends[order], vals[order]
+    rank = np.arange(len(ends)) - np.searchsorted(ends, ends)
+    top = rank < k
+    total = np.bincount(ends[top], weights=vals[top], minlength=n)
+    count = np.bincount(ends[top], minlength=n)
+    out = (total + (k - count) * prior) / k
+    out[~wanted] = 0.0
+    return out
+
+
 # --- average linkage over the sparse graph ---------------------------------------------
 
 
@@ -162,6 +230,7 @@ class Groups:
     hi: list[float]
     frozen: list[bool]
     sq: list[float]  # sum over members of their squared norms
+    density: list[float] | None = None  # sum over members of their local densities
     rows: dict[int, sp.csr_matrix] = field(default_factory=dict)
     selfdot: dict[int, float] = field(default_factory=dict)
 
@@ -213,14 +282,16 @@ _COHESION_CAP = 0.5
 def agglomerate(
     nodes: Groups, pairs: np.ndarray, sims: np.ndarray, opts: LinkageSettings
 ) -> list[list[int]]:
-    """Merge groups along graph edges, best average link first, while it is >= threshold.
+    """Merge groups along graph edges, best link first, while it is >= threshold.
 
-    ``link(A, B) = (sum_A . sum_B) / (|A| |B|)``, the mean similarity of all cross pairs;
-    ``sims`` holds it for the initial ``pairs``. Returns the member nodes of every final
-    group, each sorted.
+    ``link(A, B) = (sum_A . sum_B) / (|A| |B|) - decay(gap)``: the mean similarity of all
+    cross pairs, less the time decay between the groups' date ranges; ``sims`` holds the
+    mean for the initial ``pairs``. With densities, a merge also needs ``link - (mean
+    density of A + mean density of B) / 2 >= density_margin``, and that margin orders the
+    merges. Returns the member nodes of every final group, each sorted.
     """
     n = len(nodes.size)
-    size, frozen = nodes.size, nodes.frozen
+    size, frozen, density = nodes.size, nodes.frozen, nodes.density
     cross: list[dict[int, float]] = [{} for _ in range(n)]  # neighbour -> sum of pair sims
     edges = pairs.tolist()
     for (a, b), s in zip(edges, sims.tolist()):
@@ -236,9 +307,14 @@ def agglomerate(
         if gap > opts.max_gap_days:
             return
         # Soft time decay: days between the groups' date ranges cost similarity.
-        link = cross[a][b] / (size[a] * size[b]) - opts.decay_per_day * max(0.0, gap - opts.decay_grace_days)
+        link = cross[a][b] / (size[a] * size[b]) - float(decay(gap, opts))
         if link < opts.threshold:
             return
+        key = link
+        if density is not None:
+            key = link - 0.5 * (density[a] / size[a] + density[b] / size[b])
+            if key < opts.density_margin:
+                return
         if opts.relative > 0 and size[a] > 1 and size[b] > 1:
             # Relative closeness (Karypis et al., 1999): the link must be comparable to
             # how tight the groups already are, so two tight groups on one topic stay apart.
@@ -246,7 +322,7 @@ def agglomerate(
             if link < opts.relative * tight:
                 return
         lo, hi = (a, b) if a < b else (b, a)
-        heapq.heappush(heap, (-link, lo, hi, version[lo], version[hi]))
+        heapq.heappush(heap, (-key, lo, hi, version[lo], version[hi]))
 
     for a, b in edges:
         push(a, b)
@@ -261,6 +337,8 @@ def agglomerate(
             nodes.rows[keep].sort_indices()
         size[keep] += size[gone]
         nodes.sq[keep] += nodes.sq[gone]
+        if density is not None:
+            density[keep] += density[gone]
         nodes.selfdot.pop(keep, None)
         nodes.lo[keep] = float(np.fmin(nodes.lo[keep], nodes.lo[gone]))  # NaN: undated
         nodes.hi[keep] = float(np.fmax(nodes.hi[keep], nodes.hi[gone]))
