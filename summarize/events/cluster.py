@@ -37,13 +37,14 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
 import scipy.sparse as sp
 
 from summarize.errors import InputError
+from summarize.events.threads import ThreadSettings, assign_threads
 from summarize.events.linkage import (
     Groups,
     agglomerate,
@@ -97,6 +98,11 @@ class ClusterOptions:
             similarities, missing ones counted as ``density_prior``; two groups merge only
             while ``link - (mean density of A + mean density of B) / 2`` is at least
             ``density_margin``. ``density_neighbors=0`` turns it off.
+        thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
+            (:mod:`summarize.events.threads`): stories whose average link, less
+            ``thread_decay_per_day`` per day between their date ranges, is at least
+            ``thread_threshold`` share a thread; ranges more than ``thread_max_gap_days``
+            apart never do.
         neighbors: Nearest neighbours per article in the candidate graph.
         exact_limit: Above this many candidates, neighbours are searched approximately.
         probes: k-means cells searched per query in approximate search.
@@ -118,6 +124,9 @@ class ClusterOptions:
     density_neighbors: int = 5
     density_margin: float = -0.1
     density_prior: float = 0.02
+    thread_threshold: float = 0.2
+    thread_decay_per_day: float = 0.005
+    thread_max_gap_days: float = 30.0
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8
@@ -143,11 +152,14 @@ class AssignResult:
             index already held keep their story).
         created: Ids of the stories this call started, sorted.
         skipped: Articles left out, with the reason.
+        threads: Story id -> thread id, for every story in ``assignments`` (a story keeps
+            its thread forever; a new one may join an existing thread).
     """
 
     assignments: dict[str, str]
     created: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    threads: dict[str, str] = field(default_factory=dict)
 
 
 def story_id(first_article_id: str) -> str:
@@ -281,10 +293,11 @@ _DUPLICATE = "duplicate id: another article with this id (text sorting first) wa
 class StoryIndex:
     """Stories seen so far, for assigning each night's articles without renaming stories.
 
-    Per story it keeps the id, member count, first and last publication day, and the sums
-    of its members' embedding and lexical vectors (so average links to new articles stay
-    exact); plus the hashed document frequencies behind the IDF. :meth:`to_dict` and
-    :meth:`from_dict` turn it into plain lists and numpy arrays for a store to persist.
+    Per story it keeps the id, its thread's id, member count, first and last publication
+    day, the sums of its members' embedding and lexical vectors (so average links to new
+    articles stay exact), squared norms and local densities; plus the hashed document
+    frequencies behind the IDF. :meth:`to_dict` and :meth:`from_dict` turn it into plain
+    lists and numpy arrays for a store to persist.
 
     Args:
         options: Clustering settings; saved with the index and reused when loaded.
@@ -295,6 +308,7 @@ class StoryIndex:
     def __init__(self, options: ClusterOptions | None = None) -> None:
         self.options = options or ClusterOptions()
         self.story_ids: list[str] = []
+        self.thread_ids: list[str] = []
         self.counts = np.zeros(0, np.int64)
         self.sq = np.zeros(0)
         self.density = np.zeros(0)
@@ -308,6 +322,25 @@ class StoryIndex:
 
     def __len__(self) -> int:
         return len(self.story_ids)
+
+    def thread_of(self, story: str) -> str:
+        """The thread id of an indexed story (``""`` if the story is not indexed)."""
+        try:
+            return self.thread_ids[self.story_ids.index(story)]
+        except ValueError:
+            return ""
+
+    def related(self, story: str) -> list[str]:
+        """The other stories of ``story``'s thread, by first publication day, then id."""
+        thread = self.thread_of(story)
+        rows = [r for r, t in enumerate(self.thread_ids) if thread and t == thread
+                and self.story_ids[r] != story]
+        day = np.nan_to_num(self.first_day, nan=np.inf)
+        return [self.story_ids[r] for r in sorted(rows, key=lambda r: (day[r], self.story_ids[r]))]
+
+    def _threads_of(self, assignments: dict[str, str]) -> dict[str, str]:
+        row = {sid: r for r, sid in enumerate(self.story_ids)}
+        return {sid: self.thread_ids[row[sid]] for sid in sorted(set(assignments.values()))}
 
     def _prepare(self, articles: Sequence[Article]):
         opts = self.options
@@ -347,12 +380,15 @@ class StoryIndex:
         """Put each new article in an indexed story or a new one; update the index.
 
         Indexed stories never merge with one another and keep their ids; articles the index
-        already holds keep their story.
+        already holds keep their story. New stories are then linked into threads
+        (:mod:`summarize.events.threads`): indexed stories keep their thread, and threads
+        never merge.
         """
         opts = self.options
         ready, assignments, skipped = self._prepare(articles)
         if not ready:
-            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped))
+            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped),
+                                self._threads_of(assignments))
         if embedder is None:
             from summarize.nlp.embed import default_embedder
 
@@ -415,6 +451,7 @@ class StoryIndex:
                 sid, row = story_id(first.id), len(self.story_ids)
                 created.append(sid)
                 self.story_ids.append(sid)
+                self.thread_ids.append("")
             owner[group] = row
             for i in group:
                 if i >= m:
@@ -432,8 +469,16 @@ class StoryIndex:
         np.fmax.at(self.last_day, owner, hi0)
         self.df, self.n_docs = df, self.n_docs + n
         self.members.update({a.id: assignments[a.id] for a in arts})
+        self.thread_ids = assign_threads(
+            self.story_ids, self.thread_ids, self.dense, self.lexical, self.counts, self.sq,
+            self.first_day, self.last_day, ThreadSettings(
+                threshold=opts.thread_threshold, decay_per_day=opts.thread_decay_per_day,
+                max_gap_days=opts.thread_max_gap_days, neighbors=opts.neighbors,
+                exact_limit=opts.exact_limit, probes=opts.probes, seed=opts.seed),
+        )
         return AssignResult(
-            dict(sorted(assignments.items())), tuple(sorted(created)), tuple(skipped)
+            dict(sorted(assignments.items())), tuple(sorted(created)), tuple(skipped),
+            self._threads_of(assignments),
         )
 
     def to_dict(self) -> dict:
@@ -446,6 +491,7 @@ class StoryIndex:
             "version": self.VERSION,
             "options": options,
             "story_ids": list(self.story_ids),
+            "thread_ids": list(self.thread_ids),
             "counts": self.counts.copy(),
             "sq": self.sq.copy(),
             "density": self.density.copy(),
@@ -478,6 +524,9 @@ class StoryIndex:
             index = cls(ClusterOptions(**options))
             m = len(data["story_ids"])
             index.story_ids = list(data["story_ids"])
+            index.thread_ids = [str(t) for t in data["thread_ids"]]
+            if len(index.thread_ids) != m:
+                raise ValueError("thread_ids and story_ids differ in length")
             index.counts = np.asarray(data["counts"], np.int64)
             index.sq = np.asarray(data["sq"], float)
             index.density = np.asarray(data["density"], float)
@@ -506,7 +555,8 @@ def cluster_report(
 
     Articles are skipped when their id repeats an earlier one, their ``language`` is not
     accepted (or, when unknown, the text does not look English), or no text is left once
-    page furniture is dropped. Every other article is in exactly one story.
+    page furniture is dropped. Every other article is in exactly one story, and every story
+    carries its ``thread_id``: stories (events) of one developing storyline share it.
     """
     from summarize.events.syndication import voices
 
@@ -518,7 +568,8 @@ def cluster_report(
     for article_id, sid in result.assignments.items():
         groups.setdefault(sid, []).append(by_id[article_id])
     stories = [
-        Story(id=sid, articles=tuple(sorted(members, key=_member_key)), voices=voices(members))
+        Story(id=sid, articles=tuple(sorted(members, key=_member_key)), voices=voices(members),
+              thread_id=result.threads.get(sid, ""))
         for sid, members in groups.items()
     ]
     stories.sort(key=lambda s: (-len(s.articles), _member_key(s.articles[0])))

@@ -292,6 +292,7 @@ def agglomerate(
     """
     n = len(nodes.size)
     size, frozen, density = nodes.size, nodes.frozen, nodes.density
+    per_day, grace = opts.decay_per_day, opts.decay_grace_days  # see decay()
     cross: list[dict[int, float]] = [{} for _ in range(n)]  # neighbour -> sum of pair sims
     edges = pairs.tolist()
     for (a, b), s in zip(edges, sims.tolist()):
@@ -307,7 +308,7 @@ def agglomerate(
         if gap > opts.max_gap_days:
             return
         # Soft time decay: days between the groups' date ranges cost similarity.
-        link = cross[a][b] / (size[a] * size[b]) - float(decay(gap, opts))
+        link = cross[a][b] / (size[a] * size[b]) - per_day * max(0.0, gap - grace)
         if link < opts.threshold:
             return
         key = link
