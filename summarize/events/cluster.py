@@ -178,6 +178,7 @@ _FURNITURE = re.compile(
     r"all rights reserved|copyright|share this|read more",
     re.IGNORECASE,
 )
+_FURNITURE_WORDS = tuple(_FURNITURE.pattern.split("|"))
 _WORD = re.compile(r"[^\W\d_]+")
 _ENGLISH = frozenset(
     "the of and to in a is that for on with was as by at it from he said has have be are "
@@ -192,15 +193,57 @@ def _looks_english(text: str) -> bool:
     return sum(w in _ENGLISH for w in words) / len(words) >= 0.1
 
 
+# After the lead, sentences only feed the whole-text TF-IDF: a rough split is enough there.
+_ROUGH_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+
+
+def _content_sentences(text: str, lead_sentences: int) -> list[str]:
+    """Sentences of at least four words that are not page furniture.
+
+    The lead is split by Punkt (:func:`summarize.nlp.segment.split_spans`, which splits
+    line by line), and only as far as it needs: a long line is cut at a rough sentence end
+    a few sentences past the lead, and the last Punkt sentence before the cut is dropped
+    and read again with the rest, so the lead is exactly what Punkt gives on the whole
+    text. The rest only feeds the whole-text TF-IDF and is split by a regular expression,
+    about ten times faster.
+    """
+    out: list[str] = []
+    low = text.lower()  # most texts hold no furniture word at all: then skip the test
+    furnished = any(word in low for word in _FURNITURE_WORDS)
+
+    def keep(pieces) -> None:
+        out.extend(p.strip() for p in pieces
+                   if len(p.split()) >= 4 and not (furnished and _FURNITURE.search(p)))
+
+    for line in re.finditer(r"[^\n]+", text):
+        rest = line.group()
+        while rest and len(out) < lead_sentences:
+            rest = _punkt_head(rest, lead_sentences - len(out), keep)
+        if rest:
+            keep(_ROUGH_SENTENCE_END.split(rest))
+    return out
+
+
+def _punkt_head(line: str, needed: int, keep) -> str:
+    """Punkt-split the head of ``line`` (enough for ``needed`` sentences); return the rest."""
+    from summarize.nlp.segment import split_spans
+
+    ends = [m.start() for m in _ROUGH_SENTENCE_END.finditer(line)]
+    margin = needed + 6
+    if len(ends) <= margin:
+        keep(line[s:e] for s, e in split_spans(line))
+        return ""
+    spans = split_spans(line[: ends[margin]])
+    if len(spans) < 2:
+        keep(line[s:e] for s, e in split_spans(line))
+        return ""
+    keep(line[s:e] for s, e in spans[:-1])  # the last one may be cut short: read it again
+    return line[spans[-1][0]:]
+
+
 def lead_and_text(article: Article, lead_sentences: int) -> tuple[str, str]:
     """(lead, full) texts: title plus content sentences, page furniture dropped."""
-    from summarize.nlp.segment import split
-
-    sentences = [
-        s.strip()
-        for s in split(article.text)
-        if len(s.split()) >= 4 and not _FURNITURE.search(s)
-    ]
+    sentences = _content_sentences(article.text, lead_sentences)
     title = " ".join(article.title.split())
     if title and sentences and sentences[0].startswith(title):
         title = ""  # the text repeats its headline on the first line
@@ -236,8 +279,18 @@ def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> 
     )
     mentioned = names.transform(fulls)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs
-    blocks = [words.transform(fulls), words.transform(leads), mentioned]
-    return sp.hstack(blocks, format="csr", dtype=np.float64)
+    whole = words.transform(fulls).tocsr()
+    # A short article is all lead: count its words once.
+    longer = [i for i, (lead, full) in enumerate(zip(leads, fulls)) if lead != full]
+    lead = whole.copy()
+    if longer:
+        counted = words.transform([leads[i] for i in longer]).tocsr()
+        keep = np.ones(len(leads), bool)
+        keep[longer] = False
+        pick = sp.csr_matrix((np.ones(len(longer)), (longer, np.arange(len(longer)))),
+                             shape=(len(leads), len(longer)))
+        lead = (sp.diags(keep.astype(float)) @ whole + pick @ counted).tocsr()
+    return sp.hstack([whole, lead, mentioned], format="csr", dtype=np.float64)
 
 
 def _tfidf(counts: sp.csr_matrix, df: np.ndarray, n_docs: int, opts: ClusterOptions):
