@@ -33,6 +33,7 @@ broken by position in that order. A story's id is :func:`story_id` of its first 
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import math
 import re
@@ -496,9 +497,14 @@ class StoryIndex:
         groups = agglomerate(nodes, pairs, sims, opts)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
+        alone = collections.Counter(self.thread_ids)
         for group in sorted(groups, key=lambda g: g[0]):
             if group[0] < m:  # joins an indexed story (a story node sorts first)
                 sid, row = self.story_ids[group[0]], group[0]
+                if len(group) > 1 and alone[self.thread_ids[row]] == 1:
+                    # A story alone in its thread that grew is threaded again: its new
+                    # articles may show the storyline it belongs to.
+                    self.thread_ids[row] = ""
             else:
                 first = min((arts[i - m] for i in group), key=_member_key)
                 sid, row = story_id(first.id), len(self.story_ids)
@@ -550,7 +556,8 @@ class StoryIndex:
             "density": self.density.copy(),
             "first_day": self.first_day.copy(),
             "last_day": self.last_day.copy(),
-            "dense": np.asarray(self.dense, dtype=np.float64).reshape(len(self), -1),
+            "dense": np.asarray(self.dense, dtype=np.float64).reshape(len(self), -1)
+            if len(self) else np.zeros((0, 0)),
             "lexical_data": lexical.data.copy(),
             "lexical_indices": lexical.indices.copy(),
             "lexical_indptr": lexical.indptr.copy(),
@@ -585,7 +592,7 @@ class StoryIndex:
             index.density = np.asarray(data["density"], float)
             index.first_day = np.asarray(data["first_day"], float)
             index.last_day = np.asarray(data["last_day"], float)
-            index.dense = np.asarray(data["dense"], np.float64).reshape(m, -1)
+            index.dense = np.asarray(data["dense"], np.float64).reshape(m, -1) if m else np.zeros((0, 0))
             index.lexical = sp.csr_matrix(
                 (data["lexical_data"], data["lexical_indices"], data["lexical_indptr"]),
                 shape=(m, 3 * index.options.hash_features),

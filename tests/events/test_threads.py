@@ -166,6 +166,13 @@ def test_threads_are_stable_across_nights_and_a_round_trip():
     assert again.threads == {story1: thread1} and again.created == ()
 
 
+def test_an_empty_index_round_trips():
+    empty = StoryIndex.from_dict(StoryIndex().to_dict())
+    assert len(empty) == 0 and empty.thread_ids == []
+    result = empty.assign(week1(), embedder=FAKE)
+    assert len(result.created) == 1 and set(result.threads.values()) == {thread_id(result.created[0])}
+
+
 def test_an_index_of_the_old_layout_is_refused():
     index = StoryIndex()
     index.assign(week1(), embedder=FAKE)
