@@ -20,11 +20,16 @@ inverted file over k-means cells, Jégou et al., 2011), and only within a time w
 clustering (Sokal & Michener, 1958) restricted to that sparse graph: because the
 similarity is a dot product, the mean similarity of all cross pairs of two groups is the dot
 product of their vector sums divided by their sizes, so links stay exact without an
-``n x n`` matrix. Merging stops when the best link falls below ``threshold``. Two groups
-of several articles also need a link of at least ``relative`` times their own mean inner
-similarity (the relative closeness of Chameleon, Karypis et al., 1999), and two groups
-whose date ranges are more than ``max_gap_days`` apart never merge. The graph and the
-linkage are in :mod:`summarize.events.linkage`; this module builds the vectors and keeps the index.
+``n x n`` matrix. Merging stops when the best link falls below ``threshold``. The link
+loses ``decay_per_day`` for every day between the groups' date ranges (a long event grows
+day by day; a weekly release a week later pays seven days), and groups more than
+``max_gap_days`` apart never merge. A merge must also stand out from the articles' own
+neighbourhoods (local density, ``density_*``): in a pool of one beat an article joins only a
+report clearly closer than its other neighbours. Two groups of several articles also need
+a link of at least ``relative`` times their own mean inner similarity (the relative
+closeness of Chameleon, Karypis et al., 1999). The graph and the linkage are in
+:mod:`summarize.events.linkage`; the stories of one storyline are then linked into threads
+(:mod:`summarize.events.threads`); this module builds the vectors and keeps the index.
 
 Results do not depend on the input order: articles are sorted by id first and every tie is
 broken by position in that order. A story's id is :func:`story_id` of its first member in
