@@ -1,18 +1,35 @@
-"""Benchmark of event clustering: quality on pooled gold clusters, and scaling.
+"""Benchmark of event clustering: stories, threads and scaling.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_cluster.py            # quality + scaling
-    .venv/bin/python benchmarks/bench_cluster.py --quality  # quality only
+    .venv/bin/python benchmarks/bench_cluster.py            # quality + threads + scaling
+    .venv/bin/python benchmarks/bench_cluster.py --quality  # stories only
+    .venv/bin/python benchmarks/bench_cluster.py --threads  # threads only
     .venv/bin/python benchmarks/bench_cluster.py --scaling  # scaling only
 
-Quality: all documents of each evaluation set are pooled and clustered (then both sets
-together: 110 events in one pool); the clusters are scored against the gold ``cluster``
-field with B-cubed precision / recall / F1 (Bagga & Baldwin, 1998), pairwise F1 and the
-adjusted Rand index (Hubert & Arabie, 1985). The five
-seed articles should split into the November 2023 trip (000-003) and the February 2024 one
-(004); they are clustered from their text alone and again with their publication dates.
-The data is read from ``../shared/data`` (or ``$SUMMARIZE_DATA``), never copied.
+Stories: all documents of each evaluation set are pooled and clustered with no number of
+clusters given, and scored against the gold ``cluster`` field with B-cubed precision /
+recall / F1 (Bagga & Baldwin, 1998), pairwise F1 and the adjusted Rand index (Hubert &
+Arabie, 1985). AllSides dev (three months of US political news, 252 events) is read
+through ``summarize.load`` with its titles, outlets and dates, and again without dates;
+its time split is scored on the settings chosen on April-May (the tuning slice, with
+MultiLing and Multi-News) and reported on June-July, never tuned on. MultiLing 2011 and
+Multi-News val100 are pooled as raw ``Article(id, text)`` (then both together: 110 events
+in one pool), and again through ``summarize.load``. The five seed articles should split
+into the November 2023 trip (000-003) and the February 2024 one (004); they are clustered
+from their text alone and again with their publication dates. A short ablation turns the
+new rules off one at a time. The data is read from ``../shared/data`` (or
+``$SUMMARIZE_DATA``), never copied.
+
+Threads: ``benchmarks/thread_pairs.jsonl`` holds 100 AllSides event pairs at most 10 days
+apart, hand-labelled same-thread or not (guide in ``docs/clustering.md``). Each event's
+thread is the thread of most of its articles; printed are the share of same-thread pairs
+that end up in one thread (recall) and the share of pairs put in one thread that are
+labelled same-thread (precision), for the April-May pairs (where the thread settings were
+chosen), the June-July pairs and all, for one batch and for the articles fed night by
+night to a ``StoryIndex`` saved and reloaded every night. MultiLing with the dates its
+texts carry ("Saturday, January 8, 2005") shows the other side: topics followed for months
+or years split into events, and how many of them threads link again.
 
 Scaling: wall time and peak memory of the clustering step (candidate graph + average
 linkage) on synthetic unit vectors with a realistic cluster structure, for 1k, 10k and 50k
@@ -29,9 +46,11 @@ MiniLM embeddings of the evaluation sets are cached in the system temp directory
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -44,7 +63,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from summarize.events.cluster import ClusterOptions, cluster, cluster_vectors  # noqa: E402
+from summarize.events.cluster import (  # noqa: E402
+    ClusterOptions,
+    StoryIndex,
+    cluster,
+    cluster_report,
+    cluster_vectors,
+)
 from summarize.records import Article  # noqa: E402
 
 DATA = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
@@ -53,6 +78,9 @@ SETS = {
     "MultiLing 2011 (en)": "multiling2011_en.jsonl",
     "Multi-News val100": "multinews_val100.jsonl",
 }
+ALLSIDES = "allsides2021_dev.jsonl"
+THREAD_PAIRS = ROOT / "benchmarks" / "thread_pairs.jsonl"
+TUNING_MONTHS = ("2021-04", "2021-05")  # settings were chosen here; June-July is held out
 
 
 class CachedEmbedder:
@@ -87,6 +115,43 @@ def load_pool(filename: str) -> tuple[list[Article], dict[str, str]]:
                 articles.append(Article(id=doc["id"], text=doc["text"], origin=filename))
                 gold[doc["id"]] = row["cluster"]
     return articles, gold
+
+
+def load_loaded(filename: str, dated: bool = True,
+                months: tuple[str, ...] | None = None) -> tuple[list[Article], dict[str, str]]:
+    """Documents read through ``summarize.load`` with the fields the file gives (title,
+    outlet, URL, date), optionally without dates or only for the rows of some months."""
+    from summarize import load
+
+    rows, gold = [], {}
+    with open(DATA / filename, encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if months and row.get("date", "")[:7] not in months:
+                continue
+            for doc in row["docs"]:
+                fields = {k: doc[k] for k in ("id", "text", "title", "outlet", "url") if doc.get(k)}
+                if dated and doc.get("published"):
+                    fields["published"] = doc["published"]
+                rows.append(fields)
+                gold[doc["id"]] = row["cluster"]
+    return load(rows), gold
+
+
+_TEXT_DATE = re.compile(r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\w+ \d{1,2}, \d{4})")
+
+
+def multiling_dated() -> tuple[list[Article], dict[str, str]]:
+    """MultiLing documents with the publication date their text carries as ``published``."""
+    from datetime import datetime
+
+    articles, gold = load_pool(SETS["MultiLing 2011 (en)"])
+    dated = []
+    for a in articles:
+        found = _TEXT_DATE.search(a.text[:400])
+        day = datetime.strptime(found.group(1), "%B %d, %Y").date().isoformat() if found else ""
+        dated.append(Article(id=a.id, text=a.text, published=day, origin=a.origin))
+    return dated, gold
 
 
 def load_seeds(dated: bool = False) -> list[Article]:
@@ -144,11 +209,22 @@ def table(rows: list[dict]) -> str:
 
 def quality(options: ClusterOptions) -> list[dict]:
     embedder = CachedEmbedder()
-    pools = {label: load_pool(filename) for label, filename in SETS.items()}
-    pools["both sets pooled"] = (
-        [a for articles, _ in pools.values() for a in articles],
-        {k: v for _, gold in pools.values() for k, v in gold.items()},
+    pools = {
+        "AllSides dev, with dates": load_loaded(ALLSIDES),
+        "AllSides dev, without dates": load_loaded(ALLSIDES, dated=False),
+        "AllSides Apr-May (tuning), with dates": load_loaded(ALLSIDES, months=TUNING_MONTHS),
+        "AllSides Jun-Jul (held out), with dates": load_loaded(ALLSIDES, months=("2021-06", "2021-07")),
+        "AllSides Apr-May (tuning), without dates": load_loaded(ALLSIDES, False, TUNING_MONTHS),
+        "AllSides Jun-Jul (held out), without dates": load_loaded(ALLSIDES, False, ("2021-06", "2021-07")),
+    }
+    raw = {label: load_pool(filename) for label, filename in SETS.items()}
+    pools.update(raw)
+    pools["MultiLing + Multi-News pooled"] = (
+        [a for articles, _ in raw.values() for a in articles],
+        {k: v for _, gold in raw.values() for k, v in gold.items()},
     )
+    for label, filename in SETS.items():
+        pools[f"{label}, through summarize.load"] = load_loaded(filename)
     rows = []
     for label, (articles, gold) in pools.items():
         t0 = time.perf_counter()
@@ -156,6 +232,102 @@ def quality(options: ClusterOptions) -> list[dict]:
         rows.append({"set": label, **score(articles, gold, stories),
                      "seconds": time.perf_counter() - t0})
     return rows
+
+
+ABLATIONS = {
+    "defaults": {},
+    "no local density": {"density_neighbors": 0},
+    "no time decay (7-day block only)": {"decay_per_day": 0.0, "max_gap_days": 7.0},
+    "before (decay off, density off, 7-day block)": {
+        "decay_per_day": 0.0, "density_neighbors": 0, "max_gap_days": 7.0},
+}
+
+
+def ablation(options: ClusterOptions) -> list[dict]:
+    """B-cubed F1 with each new rule turned off."""
+    from dataclasses import replace
+
+    embedder = CachedEmbedder()
+    pools = {"AllSides, dates": load_loaded(ALLSIDES),
+             "AllSides, no dates": load_loaded(ALLSIDES, dated=False),
+             "MultiLing": load_pool(SETS["MultiLing 2011 (en)"]),
+             "Multi-News": load_pool(SETS["Multi-News val100"])}
+    rows = []
+    for label, change in ABLATIONS.items():
+        opts = replace(options, **change)
+        row = {"settings": label}
+        for name, (articles, gold) in pools.items():
+            row[name] = score(articles, gold, cluster(articles, embedder=embedder, options=opts))["B3 F1"]
+        rows.append(row)
+    return rows
+
+
+def thread_pairs() -> list[dict]:
+    with open(THREAD_PAIRS, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def pair_scores(thread_of_event: dict[str, str], pairs: list[dict]) -> dict:
+    """Recall and precision of same-thread links over labelled event pairs, by period."""
+    out = {}
+    parts = {"Apr-May pairs (tuning)": lambda p: p["a_date"][:7] in TUNING_MONTHS,
+             "Jun-Jul pairs (held out)": lambda p: p["a_date"][:7] not in TUNING_MONTHS,
+             "all pairs": lambda p: True}
+    for label, chosen in parts.items():
+        tp = fp = fn = 0
+        for p in filter(chosen, pairs):
+            same = thread_of_event[p["a"]] == thread_of_event[p["b"]]
+            tp += same and p["same_thread"]
+            fp += same and not p["same_thread"]
+            fn += (not same) and p["same_thread"]
+        out[label] = f"R {tp / max(1, tp + fn):.2f} P {tp / max(1, tp + fp):.2f} ({tp}/{fp}/{fn})"
+    return out
+
+
+def majority(article_thread: dict[str, str], gold: dict[str, str]) -> dict[str, str]:
+    votes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for article_id, thread in article_thread.items():
+        votes[gold[article_id]][thread] += 1
+    return {event: counter.most_common(1)[0][0] for event, counter in votes.items()}
+
+
+def threads(options: ClusterOptions) -> tuple[list[dict], list[dict]]:
+    """(labelled AllSides pairs, batch and night by night; MultiLing dated, stories vs threads)."""
+    embedder = CachedEmbedder()
+    pairs = thread_pairs()
+    articles, gold = load_loaded(ALLSIDES)
+    rows = []
+    t0 = time.perf_counter()
+    report = cluster_report(articles, embedder=embedder, options=options)
+    batch = {a.id: s.thread_id for s in report.stories for a in s.articles}
+    rows.append({"run": "one batch", "stories": len(report.stories),
+                 "threads": len(set(batch.values())), **pair_scores(majority(batch, gold), pairs),
+                 "seconds": time.perf_counter() - t0})
+    nights: dict[str, list[Article]] = collections.defaultdict(list)
+    for a in articles:
+        nights[a.published].append(a)
+    index, story_of = StoryIndex(options), {}
+    t0 = time.perf_counter()
+    for night in sorted(nights):
+        index = StoryIndex.from_dict(index.to_dict())  # what the digest store does
+        story_of.update(index.assign(nights[night], embedder=embedder).assignments)
+    streamed = {a: index.thread_of(s) for a, s in story_of.items()}
+    b_p, b_r, b_f = bcubed([gold[a] for a in story_of], list(story_of.values()))
+    rows.append({"run": f"night by night ({len(nights)} nights), stories B3 F1 {b_f:.3f}",
+                 "stories": len(set(story_of.values())), "threads": len(set(streamed.values())),
+                 **pair_scores(majority(streamed, gold), pairs),
+                 "seconds": time.perf_counter() - t0})
+    ml, ml_gold = multiling_dated()
+    report = cluster_report(ml, embedder=embedder, options=options)
+    ids = [a.id for a in ml]
+    story = {a.id: s.id for s in report.stories for a in s.articles}
+    thread = {a.id: s.thread_id for s in report.stories for a in s.articles}
+    g = [ml_gold[i] for i in ids]
+    ml_rows = [{"MultiLing with dates from its text": level, "groups": len(set(m.values())),
+                "B3 P": bcubed(g, [m[i] for i in ids])[0], "B3 R": bcubed(g, [m[i] for i in ids])[1],
+                "B3 F1": bcubed(g, [m[i] for i in ids])[2]}
+               for level, m in (("stories", story), ("threads", thread))]
+    return rows, ml_rows
 
 
 def seeds_result(options: ClusterOptions, dated: bool = False) -> str:
@@ -235,12 +407,30 @@ def perturbed_copies(n: int, seed: int = 0) -> list[Article]:
     return out
 
 
+class Precomputed:
+    """An embedder that looks vectors up (like the digest's stored embeddings): computed
+    once outside the timing, so the timing is of clustering only."""
+
+    name = "precomputed"
+
+    def __init__(self, texts, inner) -> None:
+        self.vectors = dict(zip(texts, inner.encode(list(texts))))
+
+    def encode(self, texts):
+        return np.stack([self.vectors[t] for t in texts])
+
+
 def text_path(sizes=(1_000, 10_000)) -> list[dict]:
+    from summarize.events.cluster import lead_and_text
+
+    lead_and_text(Article(id="warm-up", text="Load the sentence splitter first."), 8)
     rows = []
     for n in sizes:
         articles = perturbed_copies(n)
-        _, seconds, peak = measure(lambda: cluster(articles, embedder=HashingEmbedder()))
-        rows.append({"articles": n, "cluster() s without model": seconds, "peak MiB": peak})
+        leads = [lead_and_text(a, ClusterOptions().lead_sentences)[0] for a in articles]
+        embedder = Precomputed(leads, HashingEmbedder())
+        _, seconds, peak = measure(lambda: cluster(articles, embedder=embedder))
+        rows.append({"articles": n, "cluster() s after embedding": seconds, "peak MiB": peak})
     return rows
 
 
@@ -260,27 +450,46 @@ def embedding_rate(n: int = 1000) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def max_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quality", action="store_true", help="only the quality tables")
+    parser.add_argument("--quality", action="store_true", help="only the story tables")
+    parser.add_argument("--threads", action="store_true", help="only the thread tables")
     parser.add_argument("--scaling", action="store_true", help="only the scaling tables")
     parser.add_argument("--threshold", type=float, help="override ClusterOptions.threshold")
     args = parser.parse_args(argv)
     options = ClusterOptions()
     if args.threshold is not None:
         options = ClusterOptions(threshold=args.threshold)
-    both = not (args.quality or args.scaling)
-    if args.quality or both:
-        print(f"## Quality (threshold {options.threshold})\n")
+    every = not (args.quality or args.threads or args.scaling)
+    if args.quality or every:
+        print(f"## Stories (threshold {options.threshold}, no number of clusters given)\n")
         print(table(quality(options)))
         print("\n| seeds (expected {000,001,002,003} {004}) | stories |\n|---|---|")
         print(f"| text only | {seeds_result(options)} |")
         print(f"| with publication dates | {seeds_result(options, dated=True)} |\n")
-    if args.scaling or both:
+        print("## Ablation (B3 F1)\n")
+        print(table(ablation(options)))
+        print()
+    if args.threads or every:
+        pairs, multiling = threads(options)
+        print("## Threads: labelled AllSides event pairs (recall, precision (tp/fp/fn))\n")
+        print(table(pairs))
+        print()
+        print(table(multiling))
+        print()
+    if args.scaling or every:
         print("## Clustering step on synthetic vectors (tracemalloc peak)\n")
         print(table(scaling()))
-        print("\n## cluster() text path without the model (tracemalloc peak)\n")
+        print("\n## cluster() text path after embedding (tracemalloc peak)\n")
         print(table(text_path()))
+        print(f"\nPeak resident memory of the whole run so far: {max_rss_mib():.0f} MiB")
         rate = embedding_rate()
         print("\n## MiniLM embedding of leads (measured on 1k, linear beyond)\n")
         print(table([{"articles": n, "embed s": n / rate, "measured": n == 1000}

@@ -94,11 +94,14 @@ class Story:
         articles: Member articles, in a deterministic order (date, then id).
         voices: Groups of article ids that are copies of one another (syndicated wire
             copy, republished text). Each voice counts once for agreement.
+        thread_id: The developing storyline this event belongs to (stories of one thread
+            are related, not merged); empty when unknown.
     """
 
     id: str
     articles: tuple[Article, ...]
     voices: tuple[tuple[str, ...], ...] = ()
+    thread_id: str = ""
 
     def voice_of(self, article_id: str) -> str:
         """The id of the voice (first member of its syndication group) of an article."""

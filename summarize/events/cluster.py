@@ -20,11 +20,16 @@ inverted file over k-means cells, Jégou et al., 2011), and only within a time w
 clustering (Sokal & Michener, 1958) restricted to that sparse graph: because the
 similarity is a dot product, the mean similarity of all cross pairs of two groups is the dot
 product of their vector sums divided by their sizes, so links stay exact without an
-``n x n`` matrix. Merging stops when the best link falls below ``threshold``. Two groups
-of several articles also need a link of at least ``relative`` times their own mean inner
-similarity (the relative closeness of Chameleon, Karypis et al., 1999), and two groups
-whose date ranges are more than ``max_gap_days`` apart never merge. The graph and the
-linkage are in :mod:`summarize.events.linkage`; this module builds the vectors and keeps the index.
+``n x n`` matrix. Merging stops when the best link falls below ``threshold``. The link
+loses ``decay_per_day`` for every day between the groups' date ranges (a long event grows
+day by day; a weekly release a week later pays seven days), and groups more than
+``max_gap_days`` apart never merge. A merge must also stand out from the articles' own
+neighbourhoods (local density, ``density_*``): in a pool of one beat an article joins only a
+report clearly closer than its other neighbours. Two groups of several articles also need
+a link of at least ``relative`` times their own mean inner similarity (the relative
+closeness of Chameleon, Karypis et al., 1999). The graph and the linkage are in
+:mod:`summarize.events.linkage`; the stories of one storyline are then linked into threads
+(:mod:`summarize.events.threads`); this module builds the vectors and keeps the index.
 
 Results do not depend on the input order: articles are sorted by id first and every tie is
 broken by position in that order. A story's id is :func:`story_id` of its first member in
@@ -33,21 +38,25 @@ broken by position in that order. A story's id is :func:`story_id` of its first 
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
 import scipy.sparse as sp
 
 from summarize.errors import InputError
+from summarize.events.threads import ThreadSettings, assign_threads
 from summarize.events.linkage import (
     Groups,
     agglomerate,
     candidate_graph,
+    decayed,
+    local_density,
     neighbours,
     unique_pairs,
 )
@@ -83,7 +92,23 @@ class ClusterOptions:
         embedding_weight / text_weight / lead_weight / entity_weight: Weights of the
             embedding, whole-text TF-IDF, lead TF-IDF and names-and-numbers similarities.
         lead_sentences: Sentences (after the title) that make up the lead.
-        max_gap_days: Groups whose publication date ranges are further apart never merge.
+        max_gap_days: Groups whose publication date ranges are further apart never merge;
+            also the width of the time windows candidate neighbours are searched in.
+        decay_per_day / decay_grace_days: Soft time decay: the link of two groups loses
+            ``decay_per_day`` for every day between their date ranges beyond
+            ``decay_grace_days`` (undated groups lose nothing). Ranges, not single dates:
+            a long event reported day after day keeps growing, while two reports of a
+            weekly release (jobless claims) a week apart pay seven days.
+        density_neighbors / density_margin / density_prior: Local scaling. An article's
+            density is the mean of its ``density_neighbors`` best (decayed) candidate
+            similarities, missing ones counted as ``density_prior``; two groups merge only
+            while ``link - (mean density of A + mean density of B) / 2`` is at least
+            ``density_margin``. ``density_neighbors=0`` turns it off.
+        thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
+            (:mod:`summarize.events.threads`): stories whose average link, less
+            ``thread_decay_per_day`` per day between their date ranges, is at least
+            ``thread_threshold`` share a thread; ranges more than ``thread_max_gap_days``
+            apart never do.
         neighbors: Nearest neighbours per article in the candidate graph.
         exact_limit: Above this many candidates, neighbours are searched approximately.
         probes: k-means cells searched per query in approximate search.
@@ -99,7 +124,15 @@ class ClusterOptions:
     entity_weight: float = 0.5
     lead_sentences: int = 8
     relative: float = 0.62
-    max_gap_days: float = 7.0
+    max_gap_days: float = 14.0
+    decay_per_day: float = 0.04
+    decay_grace_days: float = 0.0
+    density_neighbors: int = 5
+    density_margin: float = -0.1
+    density_prior: float = 0.02
+    thread_threshold: float = 0.2
+    thread_decay_per_day: float = 0.005
+    thread_max_gap_days: float = 30.0
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8
@@ -125,11 +158,14 @@ class AssignResult:
             index already held keep their story).
         created: Ids of the stories this call started, sorted.
         skipped: Articles left out, with the reason.
+        threads: Story id -> thread id, for every story in ``assignments`` (a story keeps
+            its thread forever; a new one may join an existing thread).
     """
 
     assignments: dict[str, str]
     created: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    threads: dict[str, str] = field(default_factory=dict)
 
 
 def story_id(first_article_id: str) -> str:
@@ -148,6 +184,7 @@ _FURNITURE = re.compile(
     r"all rights reserved|copyright|share this|read more",
     re.IGNORECASE,
 )
+_FURNITURE_WORDS = tuple(_FURNITURE.pattern.split("|"))
 _WORD = re.compile(r"[^\W\d_]+")
 _ENGLISH = frozenset(
     "the of and to in a is that for on with was as by at it from he said has have be are "
@@ -162,15 +199,57 @@ def _looks_english(text: str) -> bool:
     return sum(w in _ENGLISH for w in words) / len(words) >= 0.1
 
 
+# After the lead, sentences only feed the whole-text TF-IDF: a rough split is enough there.
+_ROUGH_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+
+
+def _content_sentences(text: str, lead_sentences: int) -> list[str]:
+    """Sentences of at least four words that are not page furniture.
+
+    The lead is split by Punkt (:func:`summarize.nlp.segment.split_spans`, which splits
+    line by line), and only as far as it needs: a long line is cut at a rough sentence end
+    a few sentences past the lead, and the last Punkt sentence before the cut is dropped
+    and read again with the rest, so the lead is exactly what Punkt gives on the whole
+    text. The rest only feeds the whole-text TF-IDF and is split by a regular expression,
+    about ten times faster.
+    """
+    out: list[str] = []
+    low = text.lower()  # most texts hold no furniture word at all: then skip the test
+    furnished = any(word in low for word in _FURNITURE_WORDS)
+
+    def keep(pieces) -> None:
+        out.extend(p.strip() for p in pieces
+                   if len(p.split()) >= 4 and not (furnished and _FURNITURE.search(p)))
+
+    for line in re.finditer(r"[^\n]+", text):
+        rest = line.group()
+        while rest and len(out) < lead_sentences:
+            rest = _punkt_head(rest, lead_sentences - len(out), keep)
+        if rest:
+            keep(_ROUGH_SENTENCE_END.split(rest))
+    return out
+
+
+def _punkt_head(line: str, needed: int, keep) -> str:
+    """Punkt-split the head of ``line`` (enough for ``needed`` sentences); return the rest."""
+    from summarize.nlp.segment import split_spans
+
+    ends = [m.start() for m in _ROUGH_SENTENCE_END.finditer(line)]
+    margin = needed + 6
+    if len(ends) <= margin:
+        keep(line[s:e] for s, e in split_spans(line))
+        return ""
+    spans = split_spans(line[: ends[margin]])
+    if len(spans) < 2:
+        keep(line[s:e] for s, e in split_spans(line))
+        return ""
+    keep(line[s:e] for s, e in spans[:-1])  # the last one may be cut short: read it again
+    return line[spans[-1][0]:]
+
+
 def lead_and_text(article: Article, lead_sentences: int) -> tuple[str, str]:
     """(lead, full) texts: title plus content sentences, page furniture dropped."""
-    from summarize.nlp.segment import split
-
-    sentences = [
-        s.strip()
-        for s in split(article.text)
-        if len(s.split()) >= 4 and not _FURNITURE.search(s)
-    ]
+    sentences = _content_sentences(article.text, lead_sentences)
     title = " ".join(article.title.split())
     if title and sentences and sentences[0].startswith(title):
         title = ""  # the text repeats its headline on the first line
@@ -206,8 +285,18 @@ def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> 
     )
     mentioned = names.transform(fulls)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs
-    blocks = [words.transform(fulls), words.transform(leads), mentioned]
-    return sp.hstack(blocks, format="csr", dtype=np.float64)
+    whole = words.transform(fulls).tocsr()
+    # A short article is all lead: count its words once.
+    longer = [i for i, (lead, full) in enumerate(zip(leads, fulls)) if lead != full]
+    lead = whole.copy()
+    if longer:
+        counted = words.transform([leads[i] for i in longer]).tocsr()
+        keep = np.ones(len(leads), bool)
+        keep[longer] = False
+        pick = sp.csr_matrix((np.ones(len(longer)), (longer, np.arange(len(longer)))),
+                             shape=(len(leads), len(longer)))
+        lead = (sp.diags(keep.astype(float)) @ whole + pick @ counted).tocsr()
+    return sp.hstack([whole, lead, mentioned], format="csr", dtype=np.float64)
 
 
 def _tfidf(counts: sp.csr_matrix, df: np.ndarray, n_docs: int, opts: ClusterOptions):
@@ -243,8 +332,13 @@ def cluster_vectors(
         dense=x.astype(np.float64), lexical=None, size=[1] * n, lo=days.tolist(),
         hi=days.tolist(), frozen=[False] * n, sq=np.einsum("ij,ij->i", x, x).tolist(),
     )
+    pairs, sims = candidate_graph(x, days, opts)
+    if opts.density_neighbors > 0:
+        near = decayed(sims, pairs, days, days, opts)
+        nodes.density = local_density(
+            n, pairs, near, opts.density_neighbors, opts.density_prior).tolist()
     labels = np.arange(n)
-    for group in agglomerate(nodes, *candidate_graph(x, days, opts), opts):
+    for group in agglomerate(nodes, pairs, sims, opts):
         labels[group] = group[0]
     return labels
 
@@ -258,22 +352,25 @@ _DUPLICATE = "duplicate id: another article with this id (text sorting first) wa
 class StoryIndex:
     """Stories seen so far, for assigning each night's articles without renaming stories.
 
-    Per story it keeps the id, member count, first and last publication day, and the sums
-    of its members' embedding and lexical vectors (so average links to new articles stay
-    exact); plus the hashed document frequencies behind the IDF. :meth:`to_dict` and
-    :meth:`from_dict` turn it into plain lists and numpy arrays for a store to persist.
+    Per story it keeps the id, its thread's id, member count, first and last publication
+    day, the sums of its members' embedding and lexical vectors (so average links to new
+    articles stay exact), squared norms and local densities; plus the hashed document
+    frequencies behind the IDF. :meth:`to_dict` and :meth:`from_dict` turn it into plain
+    lists and numpy arrays for a store to persist.
 
     Args:
         options: Clustering settings; saved with the index and reused when loaded.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, options: ClusterOptions | None = None) -> None:
         self.options = options or ClusterOptions()
         self.story_ids: list[str] = []
+        self.thread_ids: list[str] = []
         self.counts = np.zeros(0, np.int64)
         self.sq = np.zeros(0)
+        self.density = np.zeros(0)
         self.first_day = np.zeros(0)
         self.last_day = np.zeros(0)
         self.dense = np.zeros((0, 0))
@@ -284,6 +381,25 @@ class StoryIndex:
 
     def __len__(self) -> int:
         return len(self.story_ids)
+
+    def thread_of(self, story: str) -> str:
+        """The thread id of an indexed story (``""`` if the story is not indexed)."""
+        try:
+            return self.thread_ids[self.story_ids.index(story)]
+        except ValueError:
+            return ""
+
+    def related(self, story: str) -> list[str]:
+        """The other stories of ``story``'s thread, by first publication day, then id."""
+        thread = self.thread_of(story)
+        rows = [r for r, t in enumerate(self.thread_ids) if thread and t == thread
+                and self.story_ids[r] != story]
+        day = np.nan_to_num(self.first_day, nan=np.inf)
+        return [self.story_ids[r] for r in sorted(rows, key=lambda r: (day[r], self.story_ids[r]))]
+
+    def _threads_of(self, assignments: dict[str, str]) -> dict[str, str]:
+        row = {sid: r for r, sid in enumerate(self.story_ids)}
+        return {sid: self.thread_ids[row[sid]] for sid in sorted(set(assignments.values()))}
 
     def _prepare(self, articles: Sequence[Article]):
         opts = self.options
@@ -323,12 +439,15 @@ class StoryIndex:
         """Put each new article in an indexed story or a new one; update the index.
 
         Indexed stories never merge with one another and keep their ids; articles the index
-        already holds keep their story.
+        already holds keep their story. New stories are then linked into threads
+        (:mod:`summarize.events.threads`): indexed stories keep their thread, and threads
+        never merge.
         """
         opts = self.options
         ready, assignments, skipped = self._prepare(articles)
         if not ready:
-            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped))
+            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped),
+                                self._threads_of(assignments))
         if embedder is None:
             from summarize.nlp.embed import default_embedder
 
@@ -373,17 +492,30 @@ class StoryIndex:
             sims.append(np.einsum("ij,ij->i", dense0[found[:, 0]], dense0[found[:, 1]]))
         pairs, sims = unique_pairs(np.concatenate(pairs), np.concatenate(sims))
         sims = sims + nodes.lexical_dots(pairs)
+        density = np.zeros(n)
+        if opts.density_neighbors > 0:
+            mean = sims / (size0[pairs[:, 0]] * size0[pairs[:, 1]]) if len(pairs) else sims
+            near = decayed(mean, pairs, lo0, hi0, opts)
+            density = local_density(m + n, pairs, near, opts.density_neighbors,
+                                    opts.density_prior, rows=np.arange(m, m + n))[m:]
+            nodes.density = np.concatenate([self.density, density]).tolist()
         groups = agglomerate(nodes, pairs, sims, opts)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
+        alone = collections.Counter(self.thread_ids)
         for group in sorted(groups, key=lambda g: g[0]):
             if group[0] < m:  # joins an indexed story (a story node sorts first)
                 sid, row = self.story_ids[group[0]], group[0]
+                if len(group) > 1 and alone[self.thread_ids[row]] == 1:
+                    # A story alone in its thread that grew is threaded again: its new
+                    # articles may show the storyline it belongs to.
+                    self.thread_ids[row] = ""
             else:
                 first = min((arts[i - m] for i in group), key=_member_key)
                 sid, row = story_id(first.id), len(self.story_ids)
                 created.append(sid)
                 self.story_ids.append(sid)
+                self.thread_ids.append("")
             owner[group] = row
             for i in group:
                 if i >= m:
@@ -394,14 +526,23 @@ class StoryIndex:
         self.lexical = (member @ nodes.lexical).tocsr()
         self.counts = np.asarray(member @ size0).astype(np.int64)
         self.sq = member @ sq0
+        self.density = member @ np.concatenate([self.density, density])
         self.first_day = np.full(total, np.nan)
         self.last_day = np.full(total, np.nan)
         np.fmin.at(self.first_day, owner, lo0)
         np.fmax.at(self.last_day, owner, hi0)
         self.df, self.n_docs = df, self.n_docs + n
         self.members.update({a.id: assignments[a.id] for a in arts})
+        self.thread_ids = assign_threads(
+            self.story_ids, self.thread_ids, self.dense, self.lexical, self.counts, self.sq,
+            self.first_day, self.last_day, ThreadSettings(
+                threshold=opts.thread_threshold, decay_per_day=opts.thread_decay_per_day,
+                max_gap_days=opts.thread_max_gap_days, neighbors=opts.neighbors,
+                exact_limit=opts.exact_limit, probes=opts.probes, seed=opts.seed),
+        )
         return AssignResult(
-            dict(sorted(assignments.items())), tuple(sorted(created)), tuple(skipped)
+            dict(sorted(assignments.items())), tuple(sorted(created)), tuple(skipped),
+            self._threads_of(assignments),
         )
 
     def to_dict(self) -> dict:
@@ -414,11 +555,14 @@ class StoryIndex:
             "version": self.VERSION,
             "options": options,
             "story_ids": list(self.story_ids),
+            "thread_ids": list(self.thread_ids),
             "counts": self.counts.copy(),
             "sq": self.sq.copy(),
+            "density": self.density.copy(),
             "first_day": self.first_day.copy(),
             "last_day": self.last_day.copy(),
-            "dense": np.asarray(self.dense, dtype=np.float64).reshape(len(self), -1),
+            "dense": np.asarray(self.dense, dtype=np.float64).reshape(len(self), -1)
+            if len(self) else np.zeros((0, 0)),
             "lexical_data": lexical.data.copy(),
             "lexical_indices": lexical.indices.copy(),
             "lexical_indptr": lexical.indptr.copy(),
@@ -445,11 +589,15 @@ class StoryIndex:
             index = cls(ClusterOptions(**options))
             m = len(data["story_ids"])
             index.story_ids = list(data["story_ids"])
+            index.thread_ids = [str(t) for t in data["thread_ids"]]
+            if len(index.thread_ids) != m:
+                raise ValueError("thread_ids and story_ids differ in length")
             index.counts = np.asarray(data["counts"], np.int64)
             index.sq = np.asarray(data["sq"], float)
+            index.density = np.asarray(data["density"], float)
             index.first_day = np.asarray(data["first_day"], float)
             index.last_day = np.asarray(data["last_day"], float)
-            index.dense = np.asarray(data["dense"], np.float64).reshape(m, -1)
+            index.dense = np.asarray(data["dense"], np.float64).reshape(m, -1) if m else np.zeros((0, 0))
             index.lexical = sp.csr_matrix(
                 (data["lexical_data"], data["lexical_indices"], data["lexical_indptr"]),
                 shape=(m, 3 * index.options.hash_features),
@@ -472,7 +620,8 @@ def cluster_report(
 
     Articles are skipped when their id repeats an earlier one, their ``language`` is not
     accepted (or, when unknown, the text does not look English), or no text is left once
-    page furniture is dropped. Every other article is in exactly one story.
+    page furniture is dropped. Every other article is in exactly one story, and every story
+    carries its ``thread_id``: stories (events) of one developing storyline share it.
     """
     from summarize.events.syndication import voices
 
@@ -484,7 +633,8 @@ def cluster_report(
     for article_id, sid in result.assignments.items():
         groups.setdefault(sid, []).append(by_id[article_id])
     stories = [
-        Story(id=sid, articles=tuple(sorted(members, key=_member_key)), voices=voices(members))
+        Story(id=sid, articles=tuple(sorted(members, key=_member_key)), voices=voices(members),
+              thread_id=result.threads.get(sid, ""))
         for sid, members in groups.items()
     ]
     stories.sort(key=lambda s: (-len(s.articles), _member_key(s.articles[0])))

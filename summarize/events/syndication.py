@@ -5,7 +5,9 @@ footer; counted as separate outlets it would inflate the agreement of whatever t
 said. Each article is turned into a set of word ``k``-shingles and a MinHash signature
 (Broder, 1997, "On the resemblance and containment of documents"); locality-sensitive
 hashing over the signature bands (Indyk & Motwani, 1998; ``datasketch.MinHashLSH``)
-proposes candidate pairs, and every candidate is confirmed on the exact shingle sets:
+proposes candidate pairs (in groups of up to ``exact_limit`` articles, such as a story,
+every pair is a candidate: cheaper than hashing, and no copy is missed), and every
+candidate is confirmed on the exact shingle sets:
 two articles are copies when their Jaccard resemblance reaches ``threshold`` or when the
 shorter one is almost entirely contained in the longer (Broder's containment), which
 catches a truncated reprint. Copies are grouped transitively (union-find).
@@ -45,6 +47,8 @@ class SyndicationOptions:
         min_shingles: Articles with fewer shingles (very short or empty texts) are never
             called copies: a shared one-line blurb is not syndication.
         seed: Seed of the MinHash permutations.
+        exact_limit: Up to this many usable articles every pair is confirmed directly
+            (no MinHash); above it, LSH proposes the candidates.
     """
 
     threshold: float = 0.5
@@ -54,6 +58,7 @@ class SyndicationOptions:
     lsh_threshold: float = 0.3
     min_shingles: int = 5
     seed: int = 1
+    exact_limit: int = 64
 
 
 def shingles(text: str, size: int = 5) -> frozenset[str]:
@@ -111,8 +116,6 @@ def copy_pairs(
     Raises:
         ValueError: when two articles share an id.
     """
-    from datasketch import MinHash, MinHashLSH
-
     opts = options or SyndicationOptions()
     ordered = sorted(articles, key=lambda a: a.id)
     ids = [a.id for a in ordered]
@@ -120,6 +123,28 @@ def copy_pairs(
         raise ValueError("article ids must be unique to detect copies")
     sets = {a.id: shingles(a.text, opts.shingle_size) for a in ordered}
     usable = [i for i in ids if len(sets[i]) >= opts.min_shingles]
+    if len(usable) <= opts.exact_limit:
+        candidates = {i: usable[k + 1:] for k, i in enumerate(usable)}
+    else:
+        candidates = _lsh_candidates(usable, sets, opts)
+    pairs: list[tuple[str, str, float]] = []
+    for article_id in usable:
+        a = sets[article_id]
+        for other in candidates[article_id]:
+            b = sets[other]
+            common = len(a & b)
+            jaccard = common / (len(a) + len(b) - common)
+            contained = common / min(len(a), len(b))
+            if jaccard >= opts.threshold or contained >= opts.containment:
+                pairs.append((article_id, other, round(jaccard, 6)))
+    return sorted(pairs)
+
+
+def _lsh_candidates(usable: list[str], sets: dict[str, frozenset[str]],
+                    opts: SyndicationOptions) -> dict[str, list[str]]:
+    """Per article, the later ids (sorted) whose MinHash signatures share an LSH band."""
+    from datasketch import MinHash, MinHashLSH
+
     lsh = MinHashLSH(num_perm=opts.num_perm, params=_bands(opts.lsh_threshold, opts.num_perm))
     permutations, scheme = _permutations(opts.num_perm, opts.seed)
     signatures = {}
@@ -128,19 +153,7 @@ def copy_pairs(
         sig.update_batch([s.encode("utf-8") for s in sorted(sets[article_id])])
         signatures[article_id] = sig
         lsh.insert(article_id, sig)
-    pairs: list[tuple[str, str, float]] = []
-    for article_id in usable:
-        a = sets[article_id]
-        for other in sorted(lsh.query(signatures[article_id])):
-            if other <= article_id:
-                continue
-            b = sets[other]
-            common = len(a & b)
-            jaccard = common / len(a | b)
-            contained = common / min(len(a), len(b))
-            if jaccard >= opts.threshold or contained >= opts.containment:
-                pairs.append((article_id, other, round(jaccard, 6)))
-    return sorted(pairs)
+    return {i: sorted(o for o in lsh.query(signatures[i]) if o > i) for i in usable}
 
 
 def _voice_key(article: Article) -> tuple[bool, str, str]:

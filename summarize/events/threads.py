@@ -1,0 +1,141 @@
+"""Threads: stories (events) of one developing storyline, linked but not merged.
+
+A story is one event: "Israel and Hamas agree to a ceasefire" and "Israeli ground forces
+attack Gaza" a week earlier are two stories. A *thread* links them: it is a second, looser
+agglomeration over the stories, with the same average linkage as the events
+(:func:`summarize.events.linkage.agglomerate`) on the same vectors (a story's vector is
+the sum of its members', so the link of two threads is still the mean similarity of all
+their articles' cross pairs), but a lower bar (``thread_threshold``), a slower time decay
+(``thread_decay_per_day``) over a wider window (``thread_max_gap_days``), and no
+relative-closeness or density rule: a storyline may be loose as long as its events are
+closer to one another than to the rest of the news.
+
+Threads are assigned incrementally like stories: a story keeps its thread forever, a new
+story joins the best existing thread or starts a new one with new stories of the same
+call, and existing threads never merge (ids stay stable). A thread's id is
+:func:`thread_id` of its first story (by first publication day, then story id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from summarize.events.linkage import Groups, agglomerate, candidate_graph, neighbours, unique_pairs
+
+__all__ = ["ThreadSettings", "assign_threads", "thread_id"]
+
+
+def thread_id(first_story_id: str) -> str:
+    """The id of a thread whose first story (by first day, then id) is ``first_story_id``."""
+    return "t-" + hashlib.sha1(first_story_id.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ThreadSettings:
+    """The linkage settings of the thread level (see ``ClusterOptions.thread_*``)."""
+
+    threshold: float
+    decay_per_day: float
+    max_gap_days: float
+    neighbors: int
+    exact_limit: int
+    probes: int
+    seed: int
+    relative: float = 0.0
+    decay_grace_days: float = 0.0
+    density_neighbors: int = 0
+    density_margin: float = 0.0
+    density_prior: float = 0.0
+
+
+def _key(first_day: float, sid: str) -> tuple[bool, float, str]:
+    return (math.isnan(first_day), 0.0 if math.isnan(first_day) else first_day, sid)
+
+
+def assign_threads(
+    story_ids: list[str],
+    thread_ids: list[str],
+    dense: np.ndarray,
+    lexical: sp.csr_matrix,
+    counts: np.ndarray,
+    sq: np.ndarray,
+    first_day: np.ndarray,
+    last_day: np.ndarray,
+    settings: ThreadSettings,
+) -> list[str]:
+    """Thread ids for every story: those with one keep it, those without (``""``) get one.
+
+    Args:
+        story_ids / thread_ids: Per story row; ``""`` marks a story to be threaded.
+        dense / lexical / counts / sq / first_day / last_day: Per story row, the sums of
+            its members' vectors and squared norms, its size and date range.
+        settings: Linkage settings of the thread level.
+    """
+    out = list(thread_ids)
+    new = sorted((r for r, t in enumerate(thread_ids) if not t),
+                 key=lambda r: _key(first_day[r], story_ids[r]))
+    if not new:
+        return out
+    new = np.array(new, dtype=int)
+    old = np.array([r for r, t in enumerate(thread_ids) if t], dtype=int)
+    if len(old):  # only threads whose dates can still reach the new stories
+        start = np.nanmin(first_day[new], initial=np.inf)
+        undated = np.isnan(first_day[new]).any()
+        reach = np.isnan(last_day[old]) | (last_day[old] >= start - settings.max_gap_days)
+        old = old if undated else old[reach]
+    names = sorted({thread_ids[r] for r in old})
+    slot = {name: i for i, name in enumerate(names)}
+    m, n = len(names), len(new)
+    member = sp.csr_matrix(
+        (np.ones(len(old)), ([slot[thread_ids[r]] for r in old], old)),
+        shape=(m, len(story_ids)),
+    )
+    t_dense = member @ dense if m else np.zeros((0, dense.shape[1]))
+    lo = np.full(m, np.nan)
+    hi = np.full(m, np.nan)
+    if m:
+        rows = np.array([slot[thread_ids[r]] for r in old])
+        np.fmin.at(lo, rows, first_day[old])
+        np.fmax.at(hi, rows, last_day[old])
+    nodes = Groups(
+        dense=np.vstack([t_dense, dense[new]]),
+        lexical=sp.vstack([member @ lexical, lexical[new]], format="csr"),
+        size=np.concatenate([member @ counts, counts[new]]).astype(int).tolist(),
+        lo=np.concatenate([lo, first_day[new]]).tolist(),
+        hi=np.concatenate([hi, last_day[new]]).tolist(),
+        frozen=[True] * m + [False] * n,
+        sq=np.concatenate([member @ sq, sq[new]]).tolist(),
+    )
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+    # Candidates: new stories near one another (time windows), and near existing threads.
+    centres = unit(dense[new])
+    pairs, _ = candidate_graph(centres, first_day[new], settings)
+    found = [pairs + m]
+    if m:
+        r, c, _ = neighbours(centres, unit(t_dense), settings.neighbors, False, settings)
+        found.append(np.stack([c, r + m], axis=1))
+    pairs = np.concatenate(found)
+    if not len(pairs):
+        groups = [[i] for i in range(m + n)]
+    else:
+        pairs, _ = unique_pairs(pairs, np.zeros(len(pairs)))
+        sims = np.einsum("ij,ij->i", nodes.dense[pairs[:, 0]], nodes.dense[pairs[:, 1]])
+        sims = sims + nodes.lexical_dots(pairs)
+        groups = agglomerate(nodes, pairs, sims, settings)
+    for group in groups:
+        if group[0] < m:  # joins an existing thread (thread nodes sort first)
+            name = names[group[0]]
+        else:  # a new thread, named after its first story (``new`` is in that order)
+            name = thread_id(story_ids[new[group[0] - m]])
+        for i in group:
+            if i >= m:
+                out[new[i - m]] = name
+    return out
