@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date as Date
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -173,15 +174,57 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
     return raw, added
 
 
-def _assign(db: Store, embedder: Embedder, skipped: list[Skipped]) -> None:
-    """Put every stored article without a story (this run's, or a killed run's) in one."""
+REBUILD_DAYS = 30  # an index of an earlier clusterer is rebuilt from this many days of articles
+
+
+def _assign(db: Store, embedder: Embedder, skipped: list[Skipped], day: Date) -> None:
+    """Put every stored article without a story (this run's, or a killed run's) in one.
+
+    A story index saved by an earlier clusterer (another ``StoryIndex.VERSION``) is rebuilt
+    from the articles of the last :data:`REBUILD_DAYS` days, so continuing stories still
+    find their earlier days: a story keeps its id when its first article stays first
+    (ids derive from it); the embeddings come from the store's cache.
+    """
     pending = db.pending()
     if not pending:
         return
-    index = db.load_index() or StoryIndex()
+    index = db.load_index()
+    if index is None and db.index_outdated():
+        since = (day - timedelta(days=REBUILD_DAYS)).isoformat()
+        earlier = [a for a in db.placed_since(since) if a.id not in {p.id for p in pending}]
+        skipped.append(Skipped("story index", f"saved by an earlier clusterer; rebuilt from {len(earlier)} "
+                                              f"articles stored since {since}", kept=True))
+        pending = earlier + pending
+    index = index or StoryIndex()
     result = index.assign(pending, embedder=embedder)
     db.save_assignments(index, result.assignments, [s.id for s in result.skipped])
     skipped.extend(Skipped(s.id, f"not placed in a story: {s.reason}") for s in result.skipped)
+
+
+RELATED_MAX = 5  # related stories named per story: the latest of its thread
+
+
+def _with_related(db: Store, results: list[DigestStory], day: Date) -> list[DigestStory]:
+    """Each story with the other stories of its thread (``events.threads``) that a reader
+    has seen: on tonight's page, or in an earlier digest (with that brief's title)."""
+    index = db.load_index()
+    if index is None:
+        return results
+    tonight = {s.story_id: s.title for s in results}
+    tomorrow = (day + timedelta(days=1)).isoformat()
+
+    def title(story_id: str) -> str:
+        if story_id in tonight:
+            return tonight[story_id]
+        past = db.previous(story_id, tomorrow)
+        brief = db.get_brief(past.brief_key) if past else None
+        return (brief or {}).get("title", "")
+
+    out = []
+    for story in results:
+        named = [(sid, t) for sid in index.related(story.story_id) if (t := title(sid))]
+        out.append(replace(story, related=tuple(named[-RELATED_MAX:])))
+    return out
 
 
 def _day_stories(db: Store, day: Date, skipped: list[Skipped]) -> tuple[list[tuple[float, Story]], dict[str, str]]:
@@ -209,7 +252,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
     tell("cluster", 0, 1)
     # Vectors are kept in the store; the model loads only if some text was never embedded.
     vectors = CachedEmbedder(embedder if embedder is not None else default_embedder(), db)
-    _assign(db, vectors, skipped)
+    _assign(db, vectors, skipped, day)
     checkpoint("stories")
     ranked, hashes = _day_stories(db, day, skipped)
 
@@ -236,6 +279,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
                                    story.outlets, cached is not None, previous, update))
         keys.append((story.id, key))
     tell("brief", len(ranked), len(ranked))
+    results = _with_related(db, results, day)
 
     cached_count = sum(s.cached for s in results)
     counts = {"read": len(raw), "new": len(added.new), "known": len(added.known),

@@ -357,6 +357,19 @@ class Store:
     def count_articles(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def index_outdated(self) -> bool:
+        """A story index is saved, but by a clusterer of another version."""
+        row = self.db.execute("SELECT meta FROM story_index WHERE id = 1").fetchone()
+        return row is not None and json.loads(row[0]).get("version") != StoryIndex.VERSION
+
+    def placed_since(self, day: str) -> list[Article]:
+        """Articles first stored on or after ``day`` that already have a story."""
+        rows = self.db.execute(
+            "SELECT data FROM articles WHERE day >= ? AND story_id IS NOT NULL AND story_id != '' ORDER BY id",
+            (day,),
+        )
+        return [article_from_json(r[0]) for r in rows]
+
     def story_articles(self, story_id: str, before: str) -> list[Article]:
         """The articles of ``story_id`` first stored before the day ``before``."""
         rows = self.db.execute(
@@ -388,10 +401,14 @@ class Store:
     # --- the story index ---------------------------------------------------------------
 
     def load_index(self) -> StoryIndex | None:
+        """The saved story index; ``None`` when there is none yet or it was saved by an
+        earlier clusterer (see :meth:`index_outdated`): the caller then rebuilds it."""
         row = self.db.execute("SELECT meta, arrays FROM story_index WHERE id = 1").fetchone()
         if row is None:
             return None
         data = json.loads(row[0])
+        if data.get("version") != StoryIndex.VERSION:
+            return None
         with np.load(io.BytesIO(row[1]), allow_pickle=False) as arrays:
             data.update({k: arrays[k] for k in arrays.files})
         return StoryIndex.from_dict(data)

@@ -323,3 +323,59 @@ def test_a_story_without_any_title_is_headed_by_the_opening_words_of_its_brief()
     assert story(brief()).title == "Untitled story"
     titled = Brief("s-1", "Bridge reopens", long.sentences, long.sources)
     assert story(titled).title == "Bridge reopens"
+
+
+def test_an_index_saved_by_an_earlier_clusterer_is_rebuilt_and_stories_continue(tmp_path):
+    store = tmp_path / "state.sqlite"
+    day1 = _run([_day_folder(tmp_path, "d1", TRIP[:3])], "2023-11-06", tmp_path / "o1", store)
+    (story1,) = day1.stories
+    db = sqlite3.connect(store)  # as an earlier summarize (index version 1) left it
+    meta = json.loads(db.execute("SELECT meta FROM story_index WHERE id = 1").fetchone()[0])
+    db.execute("UPDATE story_index SET meta = ? WHERE id = 1", (json.dumps({**meta, "version": 1}),))
+    db.commit()
+    db.close()
+    day2 = _run([_day_folder(tmp_path, "d2", TRIP[3:])], "2023-11-07", tmp_path / "o2", store)
+    (story2,) = day2.stories
+    assert story2.story_id == story1.story_id and story2.previous is not None
+    assert any(s.id == "story index" and s.kept and "rebuilt from 3 articles" in s.reason for s in day2.skipped)
+    db = sqlite3.connect(store)
+    saved = json.loads(db.execute("SELECT meta FROM story_index WHERE id = 1").fetchone()[0])
+    db.close()
+    from summarize.events.cluster import StoryIndex
+
+    assert saved["version"] == StoryIndex.VERSION
+
+
+_CLAIMS = [
+    "New applications for US unemployment benefits fell to {n} last week, the Labor "
+    "Department said on Thursday, the lowest since the pandemic began. Economists had "
+    "expected {e} claims. Continuing claims dropped to {c} million.",
+    "Initial jobless claims dropped to {n} in the week ended {w}, the Labor Department "
+    "reported Thursday, beating forecasts of {e}. The number of people still receiving "
+    "benefits fell to {c} million.",
+    "Weekly jobless claims declined to a pandemic low of {n}, the Labor Department said "
+    "Thursday. Forecasters had predicted {e}; continuing claims slid to {c} million as hiring "
+    "picked up.",
+]
+
+
+def _claims_night(tmp_path: Path, week: int, day: str, n: str, e: str, c: str, w: str) -> Path:
+    path = tmp_path / f"week{week}.jsonl"
+    path.write_text("".join(json.dumps({"id": f"claims{week}-{i}", "published": day, "outlet": f"Outlet {i}",
+                                        "title": f"Jobless claims fall to {n}",
+                                        "text": t.format(n=n, e=e, c=c, w=w)}) + "\n"
+                            for i, t in enumerate(_CLAIMS)))
+    return path
+
+
+def test_a_new_event_of_a_thread_names_the_earlier_story_as_related(tmp_path):
+    store = tmp_path / "s.sqlite"
+    night1 = _run([_claims_night(tmp_path, 1, "2021-05-13", "473,000", "490,000", "3.65", "May 8")],
+                  "2021-05-13", tmp_path / "o1", store)
+    night2 = _run([_claims_night(tmp_path, 2, "2021-05-20", "444,000", "450,000", "3.75", "May 15")],
+                  "2021-05-20", tmp_path / "o2", store)
+    (first,), (second,) = night1.stories, night2.stories
+    assert second.story_id != first.story_id  # a week later: another event ...
+    assert second.related == ((first.story_id, first.title),)  # ... of the same thread
+    page = (tmp_path / "o2" / "digest.html").read_text()
+    assert "Related:" in page and "not in this digest" in page
