@@ -99,3 +99,18 @@ def kill_at(stage: str | None):
             os.kill(os.getpid(), signal.SIGKILL)
 
     return checkpoint
+
+
+# Three outlets' reports of one weekly release, with slots for the week's figures: two
+# weeks make two events of one storyline (a thread).
+JOBLESS_CLAIMS = [
+    "New applications for US unemployment benefits fell to {n} last week, the Labor "
+    "Department said on Thursday, the lowest since the pandemic began. Economists had "
+    "expected {e} claims. Continuing claims dropped to {c} million.",
+    "Initial jobless claims dropped to {n} in the week ended {w}, the Labor Department "
+    "reported Thursday, beating forecasts of {e}. The number of people still receiving "
+    "benefits fell to {c} million.",
+    "Weekly jobless claims declined to a pandemic low of {n}, the Labor Department said "
+    "Thursday. Forecasters had predicted {e}; continuing claims slid to {c} million as hiring "
+    "picked up.",
+]

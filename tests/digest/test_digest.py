@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LATER_TRIP, ROOT, TRIP, HashingEmbedder
+from conftest import JOBLESS_CLAIMS, LATER_TRIP, ROOT, TRIP, HashingEmbedder
 
 from summarize.digest import job as digest
 from summarize.digest import records as digest_records
@@ -346,17 +346,6 @@ def test_an_index_saved_by_an_earlier_clusterer_is_rebuilt_and_stories_continue(
     assert saved["version"] == StoryIndex.VERSION
 
 
-_CLAIMS = [
-    "New applications for US unemployment benefits fell to {n} last week, the Labor "
-    "Department said on Thursday, the lowest since the pandemic began. Economists had "
-    "expected {e} claims. Continuing claims dropped to {c} million.",
-    "Initial jobless claims dropped to {n} in the week ended {w}, the Labor Department "
-    "reported Thursday, beating forecasts of {e}. The number of people still receiving "
-    "benefits fell to {c} million.",
-    "Weekly jobless claims declined to a pandemic low of {n}, the Labor Department said "
-    "Thursday. Forecasters had predicted {e}; continuing claims slid to {c} million as hiring "
-    "picked up.",
-]
 
 
 def _claims_night(tmp_path: Path, week: int, day: str, n: str, e: str, c: str, w: str) -> Path:
@@ -364,7 +353,7 @@ def _claims_night(tmp_path: Path, week: int, day: str, n: str, e: str, c: str, w
     path.write_text("".join(json.dumps({"id": f"claims{week}-{i}", "published": day, "outlet": f"Outlet {i}",
                                         "title": f"Jobless claims fall to {n}",
                                         "text": t.format(n=n, e=e, c=c, w=w)}) + "\n"
-                            for i, t in enumerate(_CLAIMS)))
+                            for i, t in enumerate(JOBLESS_CLAIMS)))
     return path
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import JOBLESS_CLAIMS
 
 from summarize.errors import InputError
 from summarize.events.cluster import ClusterOptions, StoryIndex, cluster, cluster_report
@@ -67,17 +68,7 @@ SENATE = {
     ],
 }
 
-CLAIMS = [
-    "New applications for US unemployment benefits fell to {n} last week, the Labor "
-    "Department said on Thursday, the lowest since the pandemic began. Economists had "
-    "expected {e} claims. Continuing claims dropped to {c} million.",
-    "Initial jobless claims dropped to {n} in the week ended {w}, the Labor Department "
-    "reported Thursday, beating forecasts of {e}. The number of people still receiving "
-    "benefits fell to {c} million.",
-    "Weekly jobless claims declined to a pandemic low of {n}, the Labor Department said "
-    "Thursday. Forecasters had predicted {e}; continuing claims slid to {c} million as hiring "
-    "picked up.",
-]
+CLAIMS = JOBLESS_CLAIMS
 
 MERGER = (
     "Acme Robotics agreed to buy Helix Sensors for $4.2 billion in cash, the companies said on "

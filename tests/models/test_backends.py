@@ -13,7 +13,12 @@ import pytest
 
 from summarize.errors import ModelError
 from summarize.models import cpu_linear
-from summarize.models.generative import BACKENDS, GenerativeModel, get_model, resolve_backend
+from summarize.models.generative import (
+    BACKENDS,
+    GenerativeModel,
+    get_model,
+    resolve_backend,
+)
 
 torch = pytest.importorskip("torch")
 
