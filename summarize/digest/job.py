@@ -177,8 +177,9 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
 REBUILD_DAYS = 30  # an index of an earlier clusterer is rebuilt from this many days of articles
 
 
-def _assign(db: Store, embedder: Embedder, skipped: list[Skipped], day: Date) -> None:
-    """Put every stored article without a story (this run's, or a killed run's) in one.
+def _assign(db: Store, embedder: Embedder, skipped: list[Skipped], day: Date) -> StoryIndex | None:
+    """Put every stored article without a story (this run's, or a killed run's) in one, and
+    return the story index as saved (``None`` when there is none yet).
 
     A story index saved by an earlier clusterer (another ``StoryIndex.VERSION``) is rebuilt
     from the articles of the last :data:`REBUILD_DAYS` days, so continuing stories still
@@ -186,9 +187,9 @@ def _assign(db: Store, embedder: Embedder, skipped: list[Skipped], day: Date) ->
     (ids derive from it); the embeddings come from the store's cache.
     """
     pending = db.pending()
-    if not pending:
-        return
     index = db.load_index()
+    if not pending:
+        return index
     if index is None and db.index_outdated():
         since = (day - timedelta(days=REBUILD_DAYS)).isoformat()
         earlier = [a for a in db.placed_since(since) if a.id not in {p.id for p in pending}]
@@ -199,15 +200,16 @@ def _assign(db: Store, embedder: Embedder, skipped: list[Skipped], day: Date) ->
     result = index.assign(pending, embedder=embedder)
     db.save_assignments(index, result.assignments, [s.id for s in result.skipped])
     skipped.extend(Skipped(s.id, f"not placed in a story: {s.reason}") for s in result.skipped)
+    return index
 
 
 RELATED_MAX = 5  # related stories named per story: the latest of its thread
 
 
-def _with_related(db: Store, results: list[DigestStory], day: Date) -> list[DigestStory]:
+def _with_related(db: Store, index: StoryIndex | None, results: list[DigestStory],
+                  day: Date) -> list[DigestStory]:
     """Each story with the other stories of its thread (``events.threads``) that a reader
     has seen: on tonight's page, or in an earlier digest (with that brief's title)."""
-    index = db.load_index()
     if index is None:
         return results
     tonight = {s.story_id: s.title for s in results}
@@ -252,7 +254,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
     tell("cluster", 0, 1)
     # Vectors are kept in the store; the model loads only if some text was never embedded.
     vectors = CachedEmbedder(embedder if embedder is not None else default_embedder(), db)
-    _assign(db, vectors, skipped, day)
+    index = _assign(db, vectors, skipped, day)
     checkpoint("stories")
     ranked, hashes = _day_stories(db, day, skipped)
 
@@ -279,7 +281,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
                                    story.outlets, cached is not None, previous, update))
         keys.append((story.id, key))
     tell("brief", len(ranked), len(ranked))
-    results = _with_related(db, results, day)
+    results = _with_related(db, index, results, day)
 
     cached_count = sum(s.cached for s in results)
     counts = {"read": len(raw), "new": len(added.new), "known": len(added.known),

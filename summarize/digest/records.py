@@ -37,7 +37,7 @@ class DigestStory:
     previous: Previous | None = None
     update: Update | None = None  # what is new since ``previous``
     # Other stories of the same thread as (story id, title), shown as "Related:" links (in-page
-    # when the story is in the same digest). Nothing fills it yet: the story threads will.
+    # when the story is in the same digest); filled by the run from the story index's threads.
     related: tuple[tuple[str, str], ...] = ()
 
     @property
