@@ -84,11 +84,12 @@ def brief_command(paths, fmt, out, words, model, config, one_story, sample, temp
         results = [pipeline.brief(list(paths), **options.to_dict())]
     else:
         results = pipeline.briefs(list(paths), **options.to_dict())
-    # What was set aside (bad files, duplicates, other languages) or cut by a limit (the
-    # reason starts "kept") is said, one line each.
-    skipped = {(item["id"], item["reason"]) for b in results for item in b.metadata.get("skipped", [])}
-    for article_id, reason in sorted(skipped):
-        click.echo(f"{'noted' if reason.startswith('kept') else 'skipped'} {article_id}: {reason}", err=True)
+    # What was set aside (bad files, duplicates, other languages) or kept but cut by a limit
+    # ("kept") is said, one line each.
+    skipped = {(item["id"], item["reason"], bool(item.get("kept")))
+               for b in results for item in b.metadata.get("skipped", [])}
+    for article_id, reason, kept in sorted(skipped):
+        click.echo(f"{'noted' if kept else 'skipped'} {article_id}: {reason}", err=True)
     empty = [b for b in results if not b.sentences]
     results = [b for b in results if b.sentences]
     if not results:

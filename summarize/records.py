@@ -36,9 +36,10 @@ class Skipped:
     reason: str
     kept: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        """``{"id", "reason"}``: the form ``Brief.metadata["skipped"]`` lists."""
-        return {"id": self.id, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        """``{"id", "reason"}``, plus ``"kept": true`` for an input let in with a note: the
+        form ``Brief.metadata["skipped"]`` lists."""
+        return {"id": self.id, "reason": self.reason, **({"kept": True} if self.kept else {})}
 
 
 @dataclass(frozen=True)
