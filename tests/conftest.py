@@ -114,3 +114,16 @@ JOBLESS_CLAIMS = [
     "Thursday. Forecasters had predicted {e}; continuing claims slid to {c} million as hiring "
     "picked up.",
 ]
+
+
+# Three outlets' reports of one bridge collapse (12 dead), for the evidence and attribution tests.
+BRIDGE = (
+    "The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
+    "Rescue teams searched the water through the night. "
+    "The mayor ordered an inspection of every bridge in the city.",
+    "Twelve people were killed when the Springfield river bridge collapsed on Tuesday morning. "
+    "Rescue teams searched the water through the night with divers. "
+    "Engineers had warned about cracks in the bridge in 2019, documents show.",
+    "Officials said the river bridge in Springfield collapsed on Tuesday morning and killed 12 people. "
+    "The state governor declared an emergency for the county.",
+)

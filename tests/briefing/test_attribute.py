@@ -1,7 +1,7 @@
 """Attribution of brief sentences to numbered sources (fake embedder, no model)."""
 
 import pytest
-from conftest import HashingEmbedder, make_article
+from conftest import BRIDGE, HashingEmbedder, make_article
 
 from summarize.briefing.attribute import (
     attribute,
@@ -16,14 +16,7 @@ from summarize.ingest.clean import clean
 from summarize.records import Source, Story
 from summarize.write.base import Draft
 
-A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
-     "Rescue teams searched the water through the night. "
-     "The mayor ordered an inspection of every bridge in the city.")
-B = ("Twelve people were killed when the Springfield river bridge collapsed on Tuesday morning. "
-     "Rescue teams searched the water through the night with divers. "
-     "Engineers had warned about cracks in the bridge in 2019, documents show.")
-C = ("Officials said the river bridge in Springfield collapsed on Tuesday morning and killed 12 people. "
-     "The state governor declared an emergency for the county.")
+A, B, C = BRIDGE
 CRACKS = "Engineers had warned about cracks in the bridge in 2019, documents show."
 
 

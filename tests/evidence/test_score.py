@@ -1,18 +1,13 @@
 """Evidence stage on small hand-made stories (fake embedder: plumbing, not model quality)."""
 
+from conftest import BRIDGE
+
 from summarize.events.syndication import voice_map
 from summarize.evidence.score import score_story
 from summarize.evidence.select import select
 from summarize.records import Article, Story
 
-A = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people. "
-     "Rescue teams searched the water through the night. "
-     "The mayor ordered an inspection of every bridge in the city.")
-B = ("Twelve people were killed when the Springfield river bridge collapsed on Tuesday morning. "
-     "Rescue teams searched the water through the night with divers. "
-     "Engineers had warned about cracks in the bridge in 2019, documents show.")
-C = ("Officials said the river bridge in Springfield collapsed on Tuesday morning and killed 12 people. "
-     "The state governor declared an emergency for the county.")
+A, B, C = BRIDGE
 
 
 def story(with_copy=True):
