@@ -161,3 +161,13 @@ def test_disagreement_cites_both_sides():
     assert [(sp.n, sp.article_id, sp.text) for sp in s.support] == [(1, "x", x), (2, "y", y)]
     assert "1,400" in s.text and "1,200" in s.text
     assert disagreement_sentences(ev, sources, limit=0) == []
+
+
+def test_unsupported_matches_names_as_whole_words():
+    # A name hidden inside a longer word is not support for it.
+    assert unsupported("Officials met in Paris.", ["A comparison of the plans was made."]) == ["Paris"]
+    assert unsupported("The plan was praised by Ford.", ["The affordable plan passed."]) == ["Ford"]
+    # Possessives, plurals and punctuation around the name still count.
+    assert unsupported("Paris hosted the talks.", ["Paris's mayor hosted talks."]) == []
+    assert unsupported("The Smith family spoke.", ["The Smiths, a family, spoke (Smith said)."]) == []
+    assert unsupported("Hakan Fidan met him.", ["He met Turkish Foreign Minister Hakan Fidan."]) == []
