@@ -46,6 +46,7 @@ from summarize.records import (
     Sentence,
 )
 from summarize.write import prompting
+from summarize.write.abstractive import looks_like_instructions
 from summarize.write.base import Draft, EvidenceItem, Writer
 from summarize.write.writers import get_writer
 
@@ -244,7 +245,16 @@ def whats_new(
 def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chosen: list[ClaimGroup],
              known: list[str], embedder: Embedder, options: Options, writer: Writer, since: str,
              budget: int) -> tuple[tuple[BriefSentence, ...], dict]:
-    """The new claims in the model's words, verified against today's sources."""
+    """The new claims in the model's words, verified against today's sources.
+
+    A new claim that reads as an instruction to a language model (an injected "ignore your
+    instructions ...") is withheld, from the prompt and from the update, as the brief's
+    writer withholds it."""
+    withheld = [g for g in chosen if looks_like_instructions(g.seed.sentence.text)]
+    chosen = [g for g in chosen if g not in withheld]
+    if not chosen:
+        return (), {"method": getattr(writer, "spec", options.model), "counts": {"withheld": len(withheld)},
+                    "generations": []}
     items = [EvidenceItem(n=i + 1, text=strip_dateline(g.seed.sentence.text), support=g.support)
              for i, g in enumerate(chosen)]
     previous = earlier_brief.plain_text if earlier_brief is not None else " ".join(known[:6])
@@ -280,6 +290,7 @@ def _rewrite(evidence: Evidence, today: Brief, earlier_brief: Brief | None, chos
         added.append(_brief_sentence(group, evidence, numbers))
         total += words(added[-1].text)
     counts["extracted"] = len(added)
+    counts["withheld"] = len(withheld)
     written = tuple(written) + tuple(added)
     return written, {"method": getattr(writer, "spec", options.model), "prompt": prompt.describe(),
                      "generations": log, "counts": counts, "raw": text}
