@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError, ResourceMissingError
+from summarize.ingest import outlets
 from summarize.ingest.fetch import fetch_url
 from summarize.options import Limits
 from summarize.records import Article, Skipped
@@ -127,15 +128,14 @@ def parse_feed(data: bytes, origin: str, skipped: list[Skipped] | None = None) -
                 skipped.append(Skipped(link or where, f"{where}: the feed entry has no text"))
             continue
         key = entry.get("id") or link or text
-        articles.append(Article(
+        articles.append(outlets.credited(Article(
             id="f-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12],
             text=text,
-            outlet=outlet,
             title=html_to_text(entry.get("title", "") or ""),
             url=link,
             published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
             origin=where,
-        ))
+        ), given=outlet))
     return articles
 
 
