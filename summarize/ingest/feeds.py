@@ -26,6 +26,7 @@ from typing import Any
 from summarize.errors import InputError, ResourceMissingError
 from summarize.ingest import outlets
 from summarize.ingest.fetch import fetch_url
+from summarize.ingest.loaders import unglue_inline
 from summarize.options import Limits
 from summarize.records import Article, Skipped
 
@@ -57,8 +58,8 @@ class _Text(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        if not self._skipping:  # a line break in the source is a space; only blocks end lines
+            self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
 
 def html_to_text(fragment: str) -> str:
@@ -66,7 +67,7 @@ def html_to_text(fragment: str) -> str:
     if "<" not in fragment:
         return html.unescape(fragment).strip()
     parser = _Text()
-    parser.feed(fragment)
+    parser.feed(unglue_inline(fragment))
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
