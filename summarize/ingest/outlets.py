@@ -46,7 +46,6 @@ WIRES = {
     "xinhua": "Xinhua",
     "ansa": "ANSA",
     "efe": "EFE",
-    "pa": "PA Media",
     "kyodo": "Kyodo News",
     "yonhap": "Yonhap",
     "cnn": "CNN",
@@ -90,10 +89,11 @@ _ORGANISATION = re.compile(
     r"Broadcasting|Gazette|Telegraph|Review|Agency|Magazine|TV|Radio|Chronicle|Observer|Monitor|"
     r"Standard|Independent|Express|Mail|Star|Sun|Wire|Examiner|Insider|Report|Courier)\b"
 )
-_WIRE_NAMES = r"Reuters|Thomson Reuters|AP|Associated Press|AFP|Agence France[- ]Presse|UPI|Bloomberg|dpa|Xinhua|ANSA|EFE|PA|Kyodo|Yonhap|CNN"
+_WIRE_NAMES = r"Reuters|Thomson Reuters|AP|Associated Press|AFP|Agence France[- ]Presse|UPI|Bloomberg|dpa|Xinhua|ANSA|EFE|Kyodo|Yonhap|CNN"
 # "ANKARA, Nov 6 (Reuters) -", "WASHINGTON (AP) —", "(Reuters) -": a dateline opens a line.
+# Text lower-cased upstream (Multi-News) writes it "new york ( reuters ) -".
 _DATELINE = re.compile(
-    rf"^(?:[A-Z][A-Za-z .,'/-]{{0,60}}?\s*+(?:\d{{1,2}}\s*+)?)?\(({_WIRE_NAMES})\)\s*+[-–—:]"
+    rf"^(?:[A-Za-z][A-Za-z .,'/-]{{0,60}}?\s*+(?:\d{{1,2}}\s*+)?)?\(\s*+((?i:{_WIRE_NAMES}))\s*+\)\s*+[-–—:]"
 )
 # "By Jane Doe, Associated Press", "Source: AFP", "Credit: Reuters", "Reuters" alone on a line.
 _BYLINE = re.compile(

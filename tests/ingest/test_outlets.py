@@ -53,6 +53,8 @@ def test_publisher_from_url_names_well_known_domains_else_the_domain(url, name):
     ("ANKARA, Nov 6 (Reuters) - U.S. Secretary of State Antony Blinken left.", "Reuters"),
     ("WASHINGTON (AP) — The Senate passed the bill on Tuesday.", "Associated Press"),
     ("(AFP) - Floods hit the coast.", "AFP"),
+    ("Cape canaveral, fla. ( reuters ) - the u.s. Military's space plane landed.", "Reuters"),  # lower-cased
+    ("Harrisburg (PA) - The state senate voted.", ""),  # Pennsylvania, not PA Media
     ("By Jane Doe, Associated Press\nThe Senate passed the bill on Tuesday.", "Associated Press"),
     ("Source: AFP\nFloods hit the coast on Monday.", "AFP"),
     ("Reuters\nThe Senate passed the bill on Tuesday.", "Reuters"),
