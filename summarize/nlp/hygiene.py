@@ -11,7 +11,8 @@ list. It still counts for centrality: the words are real, only the sentence is b
 
 A glued word is told by the article itself, not guessed from a dictionary split: a
 capitalised token is glued when it starts with a *name* the same article uses on its own
-("Blinken", a word Punkt's English training text never writes in lower case) and goes on
+("Blinken", a word Punkt's English training text never writes in lower case, nor any word
+starting with it: "Inter" of "Intergovernmental" is a prefix, not a name) and goes on
 with a lower-case word of at least four letters ("stressed") that the training text does
 use, while the token as a whole is no known word. "McDonald", "iPhone", "JavaScript",
 "Blinken's" and "Washington" are not flagged, nor coinages with a usual compound tail
@@ -40,7 +41,7 @@ MIN_GLUED_TAIL = 4  # "son", "ton", "ham" end real names (Johnson, Washington, F
 _COMPOUND_TAILS = frozenset(
     "care world gate land town ville mania verse wood field ford worth shire stan burg berg stein "
     "port mouth bridge water house castle more dale hill ism ists nomics omics phile phobia style "
-    "like wide speak ware craft book tube star line time ward wards".split()
+    "like wide speak ware craft book tube star line time times news post media ward wards".split()
 )
 
 
@@ -55,6 +56,12 @@ def lowercase_words() -> frozenset[str]:
     return frozenset(w for w, flags in trained_parameters().ortho_context.items() if int(flags) & _ORTHO_LC)
 
 
+@lru_cache(maxsize=1)
+def _word_starts() -> frozenset[str]:
+    """Every start (three letters or more) of a lexicon word: "inter" of "international"."""
+    return frozenset(w[:i] for w in lowercase_words() for i in range(3, len(w) + 1))
+
+
 def names_in(text: str) -> frozenset[str]:
     """Capitalised words of ``text`` that are names, not sentence-initial common words:
     those the lexicon never has in lower case ("Blinken", "Riyadh")."""
@@ -64,14 +71,15 @@ def names_in(text: str) -> frozenset[str]:
 
 def glued_words(text: str, names: frozenset[str]) -> list[str]:
     """The tokens of ``text`` that are a name of ``names`` run into a lower-case word."""
-    known = lowercase_words()
+    known, starts = lowercase_words(), _word_starts()
     found = []
     for token in _GLUE_CANDIDATE.findall(text):
         if token.lower() in known:
             continue
         for cut in range(3, len(token) - MIN_GLUED_TAIL + 1):
-            tail = token[cut:]
-            if token[:cut] in names and tail in known and tail not in _COMPOUND_TAILS:
+            head, tail = token[:cut], token[cut:]
+            # A head that starts common words is a prefix ("Inter" + "governmental"), not a name.
+            if head in names and head.lower() not in starts and tail in known and tail not in _COMPOUND_TAILS:
                 found.append(token)
                 break
     return found
