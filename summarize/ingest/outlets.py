@@ -195,6 +195,10 @@ def publisher_from_text(title: str, text: str) -> str:
     if masthead:
         return masthead
     for line in text.splitlines():
+        # Furniture is a short line, not a sentence: "Create an account on CNN.com for more
+        # CNN news"; "He urged fans to sign up at gettr.com." in the body names no publisher.
+        if len(line.split()) > 16 or re.search(r"[.!?][\"'”’)]*\s*$", line):
+            continue
         match = _SITE_PROMPT.search(line)
         if match:
             return publisher_from_url("https://" + match.group(1))

@@ -75,6 +75,9 @@ def test_unknown_outlet_stays_unknown():
     # A headline suffix that names no outlet is part of the headline, not a publisher.
     [b] = read({"id": "y", "title": "Biden signs the bill – Analysis", "text": "The bill was signed today."})
     assert (b.outlet, b.title) == ("", "Biden signs the bill – Analysis")
+    # A site named in the body is not the publisher.
+    [d] = read({"id": "z", "text": "The group urged its fans to sign up at gettr.com. The site grew fast."})
+    assert d.outlet == ""
     # A section label under the headline is not a masthead.
     [c] = read("Blinken leaves the region\nIsrael-Hamas war\nThe secretary left on Monday. He said little.")
     assert c.outlet == ""
