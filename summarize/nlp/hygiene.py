@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+_TERMINAL = re.compile(r"[.!?…](?:\s*+[\"'”’)\]])*\s*$")  # 'people. "' in text tokenised upstream
 _LEADING = re.compile(r"^[\s\"'“”‘’(\[]*")
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
 # A closing quote after a full stop, then the sentence goes on in lower case: the quote was

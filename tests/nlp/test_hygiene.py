@@ -30,6 +30,7 @@ def test_the_glued_name_of_seed_004_is_found_by_the_article_itself():
     "iPhone sales rose in the third quarter.",
     "ANKARA, Nov 6 (Reuters) - U.S. Secretary of State Antony Blinken concluded his trip.",
     "Is it over? It is, he said.",
+    'Tillerson said, " i think the status of president assad will be decided by the syrian people. "',
 ])
 def test_whole_sentences_pass(text):
     names = hygiene.names_in(text + " McDonald Johnson Washington Fordham Riyadh Obama Trump Blinken")
