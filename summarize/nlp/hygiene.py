@@ -33,6 +33,9 @@ _FIRST_WORD = re.compile(r"[^\W\d_]+")
 # A closing quote after a full stop, then the sentence goes on in lower case: the quote was
 # cut (or spliced) in the middle, '… we work.” every single day.'
 _SPLICED_QUOTE = re.compile(r"\.[”\"]\s+[a-z]")
+# A dateline or photo credit in parentheses marks where a sentence starts: "( cnn ) the use
+# of ...", "( lou rocco/abc ) whoopi goldberg ..." in text lower-cased upstream (Multi-News).
+_CREDIT_PREFIX = re.compile(r"\s*+\(\s*+[^()]{1,40}\)\s*+[-–—]?\s*+[^\W\d_]")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _GLUE_CANDIDATE = re.compile(r"\b[A-Z][a-z]{6,}\b")
 MIN_GLUED_TAIL = 4  # "son", "ton", "ham" end real names (Johnson, Washington, Fordham)
@@ -107,7 +110,7 @@ def problem(text: str, names: frozenset[str] = frozenset()) -> str:
     if _SPLICED_QUOTE.search(body):
         return "a quote cut off mid-sentence"
     first = _FIRST_WORD.match(body, _LEADING.match(body).end())
-    if first and first.group().islower():
+    if first and first.group().islower() and not _CREDIT_PREFIX.match(body):
         return "starts in lower case (a piece of a sentence)"
     if not _TERMINAL.search(body):
         return "no final punctuation (cut off)"

@@ -30,6 +30,7 @@ def test_the_glued_name_of_seed_004_is_found_by_the_article_itself():
     "iPhone sales rose in the third quarter.",
     "ANKARA, Nov 6 (Reuters) - U.S. Secretary of State Antony Blinken concluded his trip.",
     "Is it over? It is, he said.",
+    "( cnn ) the use of benzodiazepines is on the rise, new research says.",  # lower-cased upstream
     'Tillerson said, " i think the status of president assad will be decided by the syrian people. "',
 ])
 def test_whole_sentences_pass(text):
@@ -44,6 +45,8 @@ def test_whole_sentences_pass(text):
     ("” every single day.", "starts with a closing quote"),
     ("a concern that we share and share in we work every single day.", "starts in lower case"),
     ("“and then the talks ended,” he said.", "starts in lower case"),
+    ("( the car is said to be from qatar, and its drivers were linked to the royal family. ) and so on.",
+     "starts in lower case"),
     ("The secretary left Ankara for Tokyo and", "no final punctuation"),
     ("Blinken tried, saying: “a concern that we share and share in we work.” every single day.",
      "a quote cut off"),
