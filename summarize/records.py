@@ -50,13 +50,15 @@ class Article:
         id: Stable identifier (file stem, JSON ``id``, or a content hash).
         text: Body text. After the clean stage, page furniture is removed and sentence
             offsets point into this string.
-        outlet: Publishing outlet ("The Guardian"); empty when unknown.
+        outlet: Publisher, whose page it is ("The Guardian", "ICARO Media Group"); empty
+            when unknown (``summarize/ingest/outlets.py`` says where it is read from).
         title: Headline; empty when unknown.
         url: Canonical URL; empty when unknown.
         published: ISO 8601 date or datetime (``2023-11-06``); empty when unknown.
         origin: Where the article was read from (a path, ``<stdin>``, ``<str>``).
         furniture: Lines the clean stage removed, kept so nothing is silently lost.
         language: ISO 639-1 code guessed at load time ("en"); empty when unknown.
+        wire: The wire agency its dateline or byline credits ("Reuters"); empty when none.
     """
 
     id: str
@@ -68,6 +70,7 @@ class Article:
     origin: str = ""
     furniture: tuple[str, ...] = ()
     language: str = ""
+    wire: str = ""
 
     @property
     def display_outlet(self) -> str:
@@ -118,7 +121,16 @@ class Story:
 
 @dataclass(frozen=True)
 class Source:
-    """One entry of a brief's numbered source list: ``[n]`` -> this article."""
+    """One entry of a brief's numbered source list: ``[n]`` -> this article.
+
+    Attributes:
+        outlet: The publisher's name as a reader sees it: the publisher, or
+            ``"Unknown outlet (id)"`` when no input stated one.
+        publisher: The publisher as stated by the input ("ICARO Media Group"); empty when
+            unknown, never guessed.
+        wire: The wire agency the article's dateline or byline credits ("Reuters"); empty
+            when none.
+    """
 
     n: int
     article_id: str
@@ -126,6 +138,16 @@ class Source:
     title: str = ""
     url: str = ""
     published: str = ""
+    publisher: str = ""
+    wire: str = ""
+
+    @property
+    def credit(self) -> str:
+        """Publisher and wire source as a reader needs both: "ICARO Media Group (Reuters)";
+        the outlet alone when there is no wire credit or the wire is the publisher."""
+        if self.wire and self.wire.lower() != self.publisher.lower():
+            return f"{self.outlet} ({self.wire})"
+        return self.outlet
 
 
 @dataclass(frozen=True)
@@ -268,8 +290,8 @@ class Brief:
             "text": self.text,
             "sentences": [s.to_dict() for s in self.sentences],
             "sources": [
-                {"n": s.n, "article_id": s.article_id, "outlet": s.outlet, "title": s.title,
-                 "url": s.url, "published": s.published}
+                {"n": s.n, "article_id": s.article_id, "outlet": s.outlet, "publisher": s.publisher,
+                 "wire": s.wire, "title": s.title, "url": s.url, "published": s.published}
                 for s in self.sources
             ],
             "facts": [f.to_dict() for f in self.facts],

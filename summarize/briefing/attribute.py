@@ -41,7 +41,7 @@ def source_list(evidence: Evidence) -> tuple[Source, ...]:
     return tuple(
         Source(
             n=i + 1, article_id=a.id, outlet=a.display_outlet, title=a.title, url=a.url,
-            published=a.published,
+            published=a.published, publisher=a.outlet, wire=a.wire,
         )
         for i, a in enumerate(evidence.story.articles)
     )

@@ -64,7 +64,7 @@ def to_markdown(brief: Brief) -> str:
         lines.append("")
     lines += ["**Sources**", ""]
     for s in brief.sources:
-        parts = [markdown_text(s.outlet, line_start=True)]
+        parts = [markdown_text(s.credit, line_start=True)]
         if s.title:
             parts.append(f"\u201c{markdown_text(s.title)}\u201d")
         if s.published:

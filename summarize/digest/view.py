@@ -96,7 +96,7 @@ class StoryView:
         return f"{self.key}n{n}"
 
     def outlets_of(self, numbers: tuple[int, ...]) -> str:
-        names = {src.n: src.outlet for src in self.sources}
+        names = {src.n: src.credit for src in self.sources}
         return ", ".join(dict.fromkeys(names[n] for n in numbers if n in names))
 
 
@@ -140,7 +140,7 @@ class _Notes:
 def _voices(story: DigestStory) -> tuple[Voice, ...]:
     """The coverage strip: syndicated copies (``metadata["story"]["voices"]``) grouped under
     the first article's outlet, one outlet's other articles counted on its chip."""
-    outlet = {src.article_id: src.outlet for src in story.brief.sources}
+    outlet = {src.article_id: src.credit for src in story.brief.sources}
     ids = [a for a in story.article_ids if a in outlet] or list(outlet)
     groups = [[a for a in g if a in outlet] for g in story.brief.metadata.get("story", {}).get("voices", ())
               if isinstance(g, list | tuple)]

@@ -189,7 +189,13 @@ def voices(
 
 
 def voice_map(story: Story) -> dict[str, str]:
-    """Article id -> independent voice id: syndicated copies and one outlet's articles merge."""
+    """Article id -> independent voice id: syndicated copies and one outlet's articles merge.
+
+    An article is keyed by the wire agency its dateline or byline credits, else by its
+    publisher: ICARO Media Group's "(Reuters)" copy and Reuters' own report are one voice,
+    Reuters. A wire named only in the body ("according to Reuters") is not a credit and
+    never merges two outlets (``Article.wire`` is read from datelines and bylines only).
+    """
     sets = _UnionFind(a.id for a in story.articles)
     for group in story.voices:
         members = [g for g in group if g in sets.parent]
@@ -197,8 +203,8 @@ def voice_map(story: Story) -> dict[str, str]:
             sets.union(members[0], other)
     by_outlet: dict[str, str] = {}
     for a in story.articles:
-        if a.outlet:
-            key = a.outlet.strip().lower()
+        if a.wire or a.outlet:
+            key = (a.wire or a.outlet).strip().lower()
             if key in by_outlet:
                 sets.union(by_outlet[key], a.id)
             else:

@@ -17,6 +17,11 @@ similarity mixed with TF-IDF similarity of stems (see :func:`claim_similarity`).
 around its most salient unassigned sentence (a star, not a chain, so groups never drift),
 with at most one sentence per article. Support is the number of distinct voices in the
 group: two articles of one outlet, or syndicated copies (``Story.voices``), count once.
+
+Only a whole sentence can be a claim: one that :func:`summarize.nlp.hygiene.problem` finds
+broken (an unbalanced or cut quote, a lower-case or unfinished fragment, glued words) still
+counts for centrality but joins no claim group, so no brief, fact list or unique-claims
+list quotes it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from summarize.events.syndication import voice_map
-from summarize.nlp import segment
+from summarize.nlp import hygiene, segment
 from summarize.nlp.embed import Embedder
 from summarize.nlp.text import entities, stems
 from summarize.records import ClaimGroup, Evidence, ScoredSentence, Sentence, Story
@@ -220,10 +225,12 @@ def score_story(
         ))
 
     texts = {a.id: a.text for a in story.articles}
+    names = {a.id: hygiene.names_in(a.text) for a in story.articles}
     eligible = [
         i for i, s in enumerate(sentences)
         if options.min_words <= len(s.text.split()) <= options.max_words
         and not _standfirst(texts[s.article_id], s)
+        and not hygiene.problem(s.text, names[s.article_id])
     ]
     claim = claim_similarity(sim, lexical, options)
     raw_groups = _claim_groups(scored, claim, eligible, options)

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import InputError, ResourceMissingError
+from summarize.ingest import outlets
 from summarize.ingest.fetch import fetch_url
+from summarize.ingest.loaders import unglue_inline
 from summarize.options import Limits
 from summarize.records import Article, Skipped
 
@@ -56,8 +58,8 @@ class _Text(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
+        if not self._skipping:  # a line break in the source is a space; only blocks end lines
+            self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
 
 def html_to_text(fragment: str) -> str:
@@ -65,7 +67,7 @@ def html_to_text(fragment: str) -> str:
     if "<" not in fragment:
         return html.unescape(fragment).strip()
     parser = _Text()
-    parser.feed(fragment)
+    parser.feed(unglue_inline(fragment))
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
@@ -127,15 +129,14 @@ def parse_feed(data: bytes, origin: str, skipped: list[Skipped] | None = None) -
                 skipped.append(Skipped(link or where, f"{where}: the feed entry has no text"))
             continue
         key = entry.get("id") or link or text
-        articles.append(Article(
+        articles.append(outlets.credited(Article(
             id="f-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12],
             text=text,
-            outlet=outlet,
             title=html_to_text(entry.get("title", "") or ""),
             url=link,
             published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
             origin=where,
-        ))
+        ), given=outlet))
     return articles
 
 

@@ -1,10 +1,12 @@
 """Load articles from files, folders, JSON / JSON Lines, HTML, Python strings and dicts.
 
 Metadata given by the input always wins: JSON fields, HTML meta tags, or for text files a
-``metadata.jsonl`` beside them (see :func:`folder_metadata`). When it is missing, the outlet, title and date are
-inferred only where the text says so plainly (a "– The Guardian" headline suffix, a
-"(Reuters)" dateline, "CNN.com", a leading "date 2023-11-06" line); otherwise they stay
-empty and :attr:`Article.display_outlet` falls back to a name made from the id.
+``metadata.jsonl`` beside them (see :func:`folder_metadata`). When it is missing, the title
+and date are inferred only where the text says so plainly (a headline line, a leading
+"date 2023-11-06" line); the publisher and wire source are read by
+:func:`summarize.ingest.outlets.credited` (metadata, then the URL, then a masthead or
+"– The Guardian" suffix; the wire from a "(Reuters) -" dateline or a byline). What is not
+stated stays empty and :attr:`Article.display_outlet` falls back to a name made from the id.
 
 Reading is bounded by :class:`~summarize.options.Limits` (``docs/limits.md``): a file over
 ``max_file_bytes`` is refused before it is read, JSON nested deeper than ``max_json_depth``
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from summarize.errors import InputError
+from summarize.ingest import outlets
 from summarize.nlp import segment
 from summarize.nlp.text import content_id
 from summarize.options import Limits
@@ -52,34 +55,6 @@ _FIELDS = {
     "published": ("published", "date", "published_at", "publish_date", "pubdate", "time"),
 }
 
-# Outlets whose names appear plainly in datelines, headline suffixes and web addresses.
-_KNOWN_OUTLETS = {
-    "reuters": "Reuters",
-    "ap": "Associated Press",
-    "associated press": "Associated Press",
-    "afp": "AFP",
-    "cnn": "CNN",
-    "bbc": "BBC",
-    "upi": "UPI",
-    "bloomberg": "Bloomberg",
-    "the guardian": "The Guardian",
-    "guardian": "The Guardian",
-    "al jazeera": "Al Jazeera",
-    "aljazeera": "Al Jazeera",
-    "nytimes": "The New York Times",
-    "washingtonpost": "The Washington Post",
-    "foxnews": "Fox News",
-    "nbcnews": "NBC News",
-    "cbsnews": "CBS News",
-    "npr": "NPR",
-    "euronews": "Euronews",
-}
-
-_DATELINE_AGENCY = re.compile(
-    r"^[A-Z][A-Za-z .,'-]{1,60}?\s*+(?:\d{1,2}\s*+)?\((Reuters|AP|AFP|CNN|UPI|Bloomberg)\)\s*+[-–—]"
-)
-_HEADLINE_SUFFIX = re.compile(r"\s+[–—|-]\s+((?:The\s+)?[A-Z][\w.&']*(?:\s+[A-Z][\w.&']*){0,3})\s*$")
-_DOMAIN = re.compile(r"\b([A-Za-z][A-Za-z-]{1,30})\.(?:com|co\.uk|org|net)\b")
 _DATE_LINE = re.compile(
     r"^\s*(?:date[:\s]+)?(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?\b[ \t]*"
 )
@@ -106,44 +81,6 @@ def _pick(record: Mapping[str, Any], field: str) -> str:
                 value = value.get("name") or value.get("title") or ""
             return _valid_text(str(value).strip())
     return ""
-
-
-def _known_outlet(name: str) -> str:
-    return _KNOWN_OUTLETS.get(name.strip().lower(), "")
-
-
-# A headline suffix ("– The Guardian") is looked for in the end of the title only.
-_SUFFIX_WINDOW = 200
-
-
-def _headline_suffix(title: str) -> tuple[int, str] | None:
-    """``(where the suffix starts, outlet name)`` of a "– The Guardian" headline suffix."""
-    offset = max(0, len(title) - _SUFFIX_WINDOW)
-    match = _HEADLINE_SUFFIX.search(title, offset)
-    return (match.start(), match.group(1)) if match else None
-
-
-def infer_outlet(title: str, text: str) -> str:
-    """The outlet when the article names it plainly, else ``""``."""
-    suffix = _headline_suffix(title)
-    if suffix:
-        return _known_outlet(suffix[1]) or suffix[1]
-    for line in text.split("\n", 6)[:6]:
-        match = _DATELINE_AGENCY.match(line.strip())
-        if match:
-            return _known_outlet(match.group(1)) or match.group(1)
-    for match in _DOMAIN.finditer(text):
-        known = _known_outlet(match.group(1))
-        if known:
-            return known
-    return ""
-
-
-def _strip_outlet_suffix(title: str, outlet: str) -> str:
-    suffix = _headline_suffix(title)
-    if suffix and outlet and (_known_outlet(suffix[1]) or suffix[1]) == outlet:
-        return title[: suffix[0]].strip()
-    return title
 
 
 def _looks_like_headline(line: str) -> bool:
@@ -186,9 +123,7 @@ def parse_plain_text(text: str, *, id: str, origin: str = "") -> Article:
     body = "\n".join(lines[body_start:]).strip("\n")
     if title and not body.strip():
         title, body = "", title
-    outlet = infer_outlet(title, body)
-    title = _strip_outlet_suffix(title, outlet)
-    return Article(id=id, text=body, outlet=outlet, title=title, published=published, origin=origin)
+    return outlets.credited(Article(id=id, text=body, title=title, published=published, origin=origin))
 
 
 def _record_problem(record: Any) -> str:
@@ -211,26 +146,22 @@ def from_mapping(record: Mapping[str, Any], *, origin: str = "", where: str = ""
     if given_title:
         published, body = _split_date_prefix(text)
         body = body if published else text
-        outlet = _pick(record, "outlet") or infer_outlet(given_title, body)
-        return Article(
+        return outlets.credited(Article(
             id=article_id,
             text=body.strip(),
-            outlet=outlet,
-            title=_strip_outlet_suffix(given_title, outlet),
+            title=given_title,
             url=_pick(record, "url"),
             published=_pick(record, "published") or published,
             origin=origin,
-        )
+        ), given=_pick(record, "outlet"))
     parsed = parse_plain_text(text, id=article_id, origin=origin)
-    return Article(
+    return outlets.credited(replace(
+        parsed,
         id=article_id,
-        text=parsed.text,
-        outlet=_pick(record, "outlet") or parsed.outlet,
-        title=parsed.title,
+        outlet="",
         url=_pick(record, "url"),
         published=_pick(record, "published") or parsed.published,
-        origin=origin,
-    )
+    ), given=_pick(record, "outlet"))
 
 
 # -- HTML -------------------------------------------------------------------------------------
@@ -352,8 +283,8 @@ class _FlatHTML:
                 pass
 
     def _data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
+        if not self.skipping:  # a line break in the source is a space; only blocks end lines
+            self.parts.append(data.replace("\r", " ").replace("\n", " "))
 
     @property
     def text(self) -> str:
@@ -363,6 +294,24 @@ class _FlatHTML:
     @property
     def title(self) -> str:
         return " ".join(html_module.unescape("".join(self.title_parts)).split()) or self.meta.get("title", "")
+
+
+# Inline elements a CMS puts around a name or a link, and the text run into them with no
+# space: "<a>Antony Blinken</a>stressed" reads "Antony Blinkenstressed" in every browser's
+# text and in trafilatura's. Where a tag sits between a word and a lower-case word of two
+# letters or more, or between a lower-case word and a capitalised one ("with<a>Antony"),
+# the page meant two words; a one-letter tail ("<a>iPhone</a>s") or an apostrophe
+# ("<b>Blinken</b>'s") or a capital inside a word ("Java<b>Script</b>") is one word and
+# stays as it is.
+_INLINE = r"(?i:a|span|strong|b|em|i|u|font|mark|small|cite|abbr|time|q)"
+_GLUED_AFTER_TAG = re.compile(rf"(?<=[^\W\d_])((?:</{_INLINE}\s*>|<{_INLINE}\b[^<>]*>)+)(?=[a-z]{{2}})")
+_GLUED_BEFORE_NAME = re.compile(rf"(\b[a-z]+)((?:</{_INLINE}\s*>|<{_INLINE}\b[^<>]*>)+)(?=[A-Z][a-z])")
+
+
+def unglue_inline(html: str) -> str:
+    """``html`` with a space after the inline tags that stand between two words run
+    together ("<a>Antony Blinken</a>stressed" -> "<a>Antony Blinken</a> stressed")."""
+    return _GLUED_BEFORE_NAME.sub(r"\1\2 ", _GLUED_AFTER_TAG.sub(r"\1 ", html))
 
 
 def parse_html(html: str, *, id: str, origin: str = "", limits: Limits | None = None,
@@ -375,6 +324,7 @@ def parse_html(html: str, *, id: str, origin: str = "", limits: Limits | None = 
     did not run on it.
     """
     limits = limits or Limits()
+    html = unglue_inline(html)
     flat = _FlatHTML(html)
     deepest = min(limits.max_html_depth, LXML_MAX_DEPTH)
     if flat.depth > deepest:
@@ -385,9 +335,9 @@ def parse_html(html: str, *, id: str, origin: str = "", limits: Limits | None = 
         _note(skipped, id, f"kept, read flat: the HTML is nested {flat.depth:,} levels deep, more than "
                            f"{deepest} (limits.max_html_depth), so page furniture may remain")
         title = flat.title
-        return Article(id=id, text=text, outlet=flat.meta.get("sitename", "") or infer_outlet(title, text),
-                       title=title, url=flat.meta.get("url", ""), published=flat.meta.get("date", ""),
-                       origin=origin)
+        return outlets.credited(Article(id=id, text=text, title=title, url=flat.meta.get("url", ""),
+                                        published=flat.meta.get("date", ""), origin=origin),
+                                given=flat.meta.get("sitename", ""))
 
     import trafilatura
 
@@ -396,15 +346,14 @@ def parse_html(html: str, *, id: str, origin: str = "", limits: Limits | None = 
     # trafilatura falls back to any text it finds ("Home"); a few words are not an article.
     if len(text.split()) < MIN_HTML_WORDS:
         raise InputError(f"{origin or id}: no article text found in this HTML page")
-    return Article(
+    return outlets.credited(Article(
         id=id,
         text=text,
-        outlet=(getattr(doc, "sitename", None) or "") or infer_outlet(getattr(doc, "title", "") or "", text),
         title=getattr(doc, "title", None) or "",
         url=getattr(doc, "url", None) or "",
         published=getattr(doc, "date", None) or "",
         origin=origin,
-    )
+    ), given=getattr(doc, "sitename", None) or "")
 
 
 # -- bytes to text ------------------------------------------------------------------------------
@@ -656,8 +605,12 @@ def folder_metadata(folder: Path, limits: Limits | None = None) -> dict[str, dic
 
 
 def _with_metadata(article: Article, meta: Mapping[str, Any]) -> Article:
-    changes = {field: _pick(meta, field) for field in ("outlet", "title", "url", "published")}
-    return replace(article, **{k: v for k, v in changes.items() if v})
+    changes = {field: _pick(meta, field) for field in ("title", "url", "published")}
+    article = replace(article, **{k: v for k, v in changes.items() if v})
+    given = _pick(meta, "outlet")
+    if given or changes["url"]:  # what the sidecar states wins over what the text suggested
+        article = outlets.credited(replace(article, outlet=""), given=given)
+    return article
 
 
 def _refuse(skipped: list[Skipped] | None, item: Skipped) -> None:

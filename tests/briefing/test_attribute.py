@@ -44,13 +44,14 @@ def generated(evidence, *sentences, target=1000):
 
 
 def test_source_list_numbers_articles_in_story_order(evidence):
-    """Sources are numbered 1..k in story order, with a stand-in for a missing outlet."""
+    """Sources are numbered 1..k in story order, with a stand-in for a missing outlet (the
+    publisher itself stays empty: unknown is not a name)."""
     assert source_list(evidence) == (
         Source(n=1, article_id="a", outlet="Alpha News", title="Bridge falls",
-               url="https://alpha.example/bridge", published="2024-03-05"),
-        Source(n=2, article_id="b", outlet="Beta Post"),
-        Source(n=3, article_id="c", outlet="Gamma Times"),
-        Source(n=4, article_id="d", outlet="Unknown outlet (d)"),
+               url="https://alpha.example/bridge", published="2024-03-05", publisher="Alpha News"),
+        Source(n=2, article_id="b", outlet="Beta Post", publisher="Beta Post"),
+        Source(n=3, article_id="c", outlet="Gamma Times", publisher="Gamma Times"),
+        Source(n=4, article_id="d", outlet="Unknown outlet (d)", publisher=""),
     )
 
 

@@ -108,3 +108,20 @@ def test_thresholds_are_options():
     assert voices(items) == (("a", "b"),)
     strict = SyndicationOptions(threshold=0.99, containment=0.99)
     assert voices(items, strict) == (("a",), ("b",))
+
+
+def test_a_wire_credit_joins_the_wire_voice_and_a_quoted_wire_does_not():
+    """ICARO's "(Reuters)" copy and Reuters' own report are one voice, Reuters; two outlets
+    that quote Reuters in their own reports stay two voices."""
+    from summarize.events.syndication import voice_map
+    from summarize.records import Story
+
+    arts = (
+        Article(id="icaro", text="ANKARA (Reuters) - " + WIRE, outlet="ICARO Media Group", wire="Reuters"),
+        Article(id="reuters", text="ANKARA (Reuters) - An update. " + OTHER, outlet="Reuters"),
+        Article(id="alpha", text=OTHER + " The fire spread, according to Reuters.", outlet="Alpha News"),
+        Article(id="beta", text="Reuters reported that the blaze spread. " + WIRE[:200], outlet="Beta Post"),
+    )
+    voices_of = voice_map(Story(id="s", articles=arts))
+    assert voices_of["icaro"] == voices_of["reuters"]
+    assert len({voices_of["alpha"], voices_of["beta"], voices_of["icaro"]}) == 3

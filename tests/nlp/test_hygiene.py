@@ -1,0 +1,64 @@
+"""Sentence hygiene: broken sentences are told apart from whole ones, real words are not split."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEEDS
+
+from summarize.nlp import hygiene
+
+SEED_004 = (SEEDS / "004_ebdcb07ac4449184.txt").read_text(encoding="utf-8")
+SEED_001 = (SEEDS / "001_ed83338f0cb7f41e.txt").read_text(encoding="utf-8")
+
+
+def test_the_glued_name_of_seed_004_is_found_by_the_article_itself():
+    names = hygiene.names_in(SEED_004)
+    assert "Blinken" in names and "Riyadh" in names
+    line = next(line for line in SEED_004.splitlines() if "Blinkenstressed" in line)
+    assert hygiene.glued_words(line, names) == ["Blinkenstressed"]
+    assert hygiene.problem(line, names)  # glued, and its quotes do not pair up either
+    assert hygiene.glued_words("Antony Blinken stressed the importance of aid.", names) == []
+
+
+@pytest.mark.parametrize("text", [
+    "McDonald said the iPhone and JavaScript were Blinken's idea.",
+    "Johnson flew to Washington and then to Fordham on Monday.",
+    "Officials in Riyadh said the Obamacare rules and the Trumpworld crowd were unchanged.",
+    "He said “no.”",
+    "“We will not stop,” she said, “until every hostage is home.”",
+    "2021 was the year the talks began.",
+    "iPhone sales rose in the third quarter.",
+    "ANKARA, Nov 6 (Reuters) - U.S. Secretary of State Antony Blinken concluded his trip.",
+    "Is it over? It is, he said.",
+    "( cnn ) the use of benzodiazepines is on the rise, new research says.",  # lower-cased upstream
+    'Tillerson said, " i think the status of president assad will be decided by the syrian people. "',
+])
+def test_whole_sentences_pass(text):
+    names = hygiene.names_in(text + " McDonald Johnson Washington Fordham Riyadh Obama Trump Blinken")
+    assert hygiene.problem(text, names) == ""
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("We are working very aggressively to bring more humanitarian aid to Gaza.”", "unbalanced quotes"),
+    ("“We know the great concern here about the toll on Palestinians.", "unbalanced quotes"),
+    ('"We know there are thousands of victims here.', "unbalanced quotes"),
+    ("” every single day.", "starts with a closing quote"),
+    ("a concern that we share and share in we work every single day.", "starts in lower case"),
+    ("“and then the talks ended,” he said.", "starts in lower case"),
+    ("( the car is said to be from qatar, and its drivers were linked to the royal family. ) and so on.",
+     "starts in lower case"),
+    ("The secretary left Ankara for Tokyo and", "no final punctuation"),
+    ("Blinken tried, saying: “a concern that we share and share in we work.” every single day.",
+     "a quote cut off"),
+])
+def test_broken_sentences_are_named(text, reason):
+    assert hygiene.problem(text).startswith(reason)
+
+
+def test_the_spliced_quote_of_seed_001_is_caught_after_segmenting():
+    from summarize.nlp.segment import split_spans
+
+    line = next(line for line in SEED_001.splitlines() if "share in we work" in line)
+    pieces = [line[a:b] for a, b in split_spans(line)]
+    spliced = [p for p in pieces if "we work" in p or "every single day" in p or p.endswith("Gaza.”")]
+    assert spliced and all(hygiene.problem(p) for p in spliced)
