@@ -5,6 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_embed.py                 # speed + cosine + stories
     .venv/bin/python benchmarks/bench_embed.py --speed         # speed and cosine only
     .venv/bin/python benchmarks/bench_embed.py --backends torch,onnx
+    .venv/bin/python benchmarks/bench_embed.py --speed --threads 1,2   # thread counts too
 
 Speed: a fixed set of real article leads (title + the first 8 content sentences, the text
 clustering embeds, cut at a word boundary near 1,000 characters; the first ``--leads``
@@ -74,16 +75,27 @@ class Memo:
         return np.stack([self.vectors[t] for t in texts]) if texts else self.inner.encode([])
 
 
-def speed(backends, leads, rounds: int) -> tuple[list[dict], dict]:
+def speed(backends, leads, rounds: int, threads=()) -> tuple[list[dict], dict]:
+    """Rows per backend (and per ONNX backend at each of ``threads``), and the embedders."""
     embedders, rows, vectors = {}, [], {}
-    for b in backends:
+    variants = [(b, None) for b in backends]
+    variants += [(b, t) for t in threads for b in backends if b.startswith("onnx")]
+    for b, t in variants:
+        label = b if t is None else f"{b}, {t} thread(s)"
+        saved = os.environ.get("SUMMARIZE_EMBED_THREADS")
+        if t is not None:
+            os.environ["SUMMARIZE_EMBED_THREADS"] = str(t)  # read when the session is made
         t0 = time.perf_counter()
-        embedders[b] = MiniLMEmbedder(backend=b)
-        embedders[b].encode(leads[:4])  # load (and export, the first time) outside the timing
-        rows.append({"backend": b, "load s": time.perf_counter() - t0})
-    times = {b: [] for b in backends}
+        embedders[label] = MiniLMEmbedder(backend=b)
+        embedders[label].encode(leads[:4])  # load (and export, the first time) outside the timing
+        rows.append({"backend": label, "load s": time.perf_counter() - t0})
+        if t is not None:
+            os.environ.pop("SUMMARIZE_EMBED_THREADS")
+            if saved is not None:
+                os.environ["SUMMARIZE_EMBED_THREADS"] = saved
+    times = {b: [] for b in embedders}
     for _ in range(rounds):
-        for b in backends:
+        for b in embedders:
             t0 = time.perf_counter()
             vectors[b] = embedders[b].encode(leads)
             times[b].append(time.perf_counter() - t0)
@@ -138,17 +150,20 @@ def main(argv=None) -> None:
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default="", help="also time the ONNX backends with these "
+                        "thread counts, e.g. 1,2 (default: the cores available)")
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     leads = fixed_leads(args.leads)
     print(f"CPU: {cpu_line()}")
     print(f"## Embedding {len(leads)} leads (mean {np.mean([len(t) for t in leads]):.0f} characters), "
           f"one encode call, median of {args.rounds} rounds\n")
-    rows, embedders = speed(backends, leads, args.rounds)
+    threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    rows, embedders = speed(backends, leads, args.rounds, threads)
     print(table(rows))
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     if not args.speed:
-        memo = {b: Memo(e) for b, e in embedders.items()}
+        memo = {b: Memo(embedders[b]) for b in backends}
         print("\n## Story B3 F1 per backend (ClusterOptions defaults)\n")
         print(table(stories(backends, memo)))
 
