@@ -28,9 +28,6 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from summarize.events.neighbours import available as hnsw_available
-from summarize.events.neighbours import hnsw_top_k
-
 __all__ = [
     "Groups",
     "LinkageSettings",
@@ -117,17 +114,14 @@ def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10) ->
 
 
 def neighbours(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, opts: LinkageSettings):
-    """Top-``k`` candidates per query: exact, or approximate above ``opts.exact_limit``.
+    """Top-``k`` candidates per query: exact, or by an inverted file over k-means cells.
 
-    Approximate search is a navigable small-world graph (HNSW, :mod:`.neighbours`; near-linear
-    in ``n``) when faiss is installed, else an inverted file (Jégou et al., 2011): the
-    candidates fall into ``sqrt(n)`` k-means cells and each query is compared only with the
-    candidates of its ``probes`` nearest cells, so the work grows like ``n ** 1.5``.
+    Approximate search (an inverted file, Jégou et al., 2011): the candidates fall into
+    ``sqrt(n)`` k-means cells and each query is compared only with the candidates of its
+    ``probes`` nearest cells, so the work grows like ``n ** 1.5`` instead of ``n ** 2``.
     """
     if len(cands) <= opts.exact_limit:
         return top_k(queries, cands, k, same)
-    if hnsw_available():
-        return hnsw_top_k(queries, cands, k, same)
     n_cells = int(math.sqrt(len(cands)))
     centres = spherical_kmeans(cands, n_cells, opts.seed)
     cell_of = np.argmax(cands @ centres.T, axis=1)

@@ -1,14 +1,12 @@
-"""Approximate neighbour search (HNSW above ``exact_limit``) against the exact search."""
+"""Approximate neighbour search (the inverted file above ``exact_limit``) against the exact search."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from summarize.events import linkage, neighbours
+from summarize.events import linkage
 from summarize.events.cluster import ClusterOptions
-
-pytestmark = pytest.mark.skipif(not neighbours.available(), reason="faiss not installed")
 
 
 def clustered(n: int, dim: int = 64, seed: int = 3) -> np.ndarray:
@@ -52,9 +50,3 @@ def test_the_same_vectors_give_the_same_neighbours():
     first = linkage.neighbours(x, x, 15, True, opts)
     again = linkage.neighbours(x.copy(), x.copy(), 15, True, opts)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
-
-
-def test_fewer_candidates_than_k():
-    x = clustered(400)[:5]
-    rows, cols, _ = neighbours.hnsw_top_k(x, x, 15, True)
-    assert len(rows) == 5 * 4 and not np.any(rows == cols)
