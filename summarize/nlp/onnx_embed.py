@@ -294,8 +294,8 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Idle threads sleep instead of spinning: on a shared 2-core machine spinning took
-        # 180 ms per lead with 2 threads where sleeping took 139 ms (docs/embedding.md).
+        # Idle threads sleep instead of spinning: in a trial on a busy shared 2-core machine
+        # (int8, 2 threads) spinning took 180 ms per lead and sleeping 139 ms.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(str(self.path), options,
