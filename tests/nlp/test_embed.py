@@ -48,6 +48,21 @@ def test_auto_takes_torch_when_onnx_cannot_run_or_export(monkeypatch):
     assert MiniLMEmbedder().backend == "torch"
 
 
+@needs_onnx
+def test_auto_takes_torch_for_a_folder_onnx_does_not_reproduce(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUMMARIZE_EMBED_BACKEND", raising=False)
+    (tmp_path / "modules.json").write_text(json.dumps(
+        [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
+    assert MiniLMEmbedder(str(tmp_path)).backend == "torch"
+    forced = MiniLMEmbedder(str(tmp_path), backend="onnx")
+    assert forced.backend == "onnx"
+    with pytest.raises(ModelError, match="use the torch backend"):
+        forced.encode(["Any text."])
+
+
 def test_unknown_backend_is_a_typed_error(monkeypatch):
     with pytest.raises(ModelError, match="choose one of auto, torch, onnx, onnx-int8"):
         MiniLMEmbedder(backend="tensorflow")
