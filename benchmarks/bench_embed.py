@@ -1,0 +1,172 @@
+"""Benchmark of the sentence-embedding backends: speed per article lead, agreement, stories.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_embed.py                 # speed + cosine + stories
+    .venv/bin/python benchmarks/bench_embed.py --speed         # speed and cosine only
+    .venv/bin/python benchmarks/bench_embed.py --backends torch,onnx
+    .venv/bin/python benchmarks/bench_embed.py --speed --threads 1,2   # thread counts too
+
+Speed: a fixed set of real article leads (title + the first 8 content sentences, the text
+clustering embeds, cut at a word boundary near 1,000 characters; the first ``--leads``
+AllSides, MultiLing and Multi-News documents whose lead reaches 900 characters) is encoded
+in one ``encode`` call, as the digest hands its uncached leads over, by a fresh
+``MiniLMEmbedder`` per backend after one warm-up call (so model loading and the one-time
+ONNX export are not timed; they are printed apart). The backends take turns for
+``--rounds`` rounds and the median is printed, because the machine may be shared.
+
+Agreement: cosine between each backend's vector and the torch vector of the same lead
+(min / mean).
+
+Stories: B-cubed F1 (Bagga & Baldwin, 1998) of ``cluster()`` with each backend's vectors
+on the sets of ``bench_cluster.py`` (AllSides with and without dates, MultiLing, Multi-News),
+and the difference to torch.
+
+The model cache is ``$SUMMARIZE_CACHE_DIR`` (or the user cache dir); run once to export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_cluster import ALLSIDES, SETS, load_loaded, load_pool, score, table  # noqa: E402
+
+from summarize.events.cluster import ClusterOptions, cluster, lead_and_text  # noqa: E402
+from summarize.nlp.embed import MiniLMEmbedder  # noqa: E402
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def fixed_leads(count: int, chars: int = 1000) -> list[str]:
+    """``count`` real leads of about ``chars`` characters, always the same ones."""
+    articles = load_pool(ALLSIDES)[0] + [a for f in SETS.values() for a in load_pool(f)[0]]
+    leads = []
+    for article in articles:
+        lead = lead_and_text(article, 8)[0]
+        if len(lead) >= 0.9 * chars:
+            leads.append(lead[:chars].rsplit(" ", 1)[0])
+        if len(leads) == count:
+            break
+    return leads
+
+
+class Memo:
+    """One backend's vectors, each text encoded once (the story sets share many leads)."""
+
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self.inner, self.name, self.vectors = inner, inner.name, {}
+
+    def encode(self, texts):
+        todo = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+        if todo:
+            self.vectors.update(zip(todo, self.inner.encode(todo)))
+        return np.stack([self.vectors[t] for t in texts]) if texts else self.inner.encode([])
+
+
+def speed(backends, leads, rounds: int, threads=()) -> tuple[list[dict], dict]:
+    """Rows per backend (and per ONNX backend at each of ``threads``), and the embedders."""
+    embedders, rows, vectors = {}, [], {}
+    variants = [(b, None) for b in backends]
+    variants += [(b, t) for t in threads for b in backends if b.startswith("onnx")]
+    for b, t in variants:
+        label = b if t is None else f"{b}, {t} thread(s)"
+        saved = os.environ.get("SUMMARIZE_EMBED_THREADS")
+        if t is not None:
+            os.environ["SUMMARIZE_EMBED_THREADS"] = str(t)  # read when the session is made
+        t0 = time.perf_counter()
+        embedders[label] = MiniLMEmbedder(backend=b)
+        embedders[label].encode(leads[:4])  # load (and export, the first time) outside the timing
+        rows.append({"backend": label, "load s": time.perf_counter() - t0})
+        if t is not None:
+            os.environ.pop("SUMMARIZE_EMBED_THREADS")
+            if saved is not None:
+                os.environ["SUMMARIZE_EMBED_THREADS"] = saved
+    times = {b: [] for b in embedders}
+    for _ in range(rounds):
+        for b in embedders:
+            t0 = time.perf_counter()
+            vectors[b] = embedders[b].encode(leads)
+            times[b].append(time.perf_counter() - t0)
+    base = statistics.median(times["torch"]) if "torch" in times else None
+    for row in rows:
+        b = row["backend"]
+        ms = 1000 * statistics.median(times[b]) / len(leads)
+        row.update({"ms per lead (median)": ms, "min ms": 1000 * min(times[b]) / len(leads),
+                    "x torch": base / statistics.median(times[b]) if base else float("nan")})
+        if "torch" in vectors:
+            cos = (vectors[b] * vectors["torch"]).sum(axis=1)
+            row.update({"cos min": float(cos.min()), "cos mean": float(cos.mean())})
+        row["name"] = embedders[b].name
+    return rows, embedders
+
+
+def stories(backends, embedders) -> list[dict]:
+    pools = {
+        "AllSides dev, with dates": load_loaded(ALLSIDES),
+        "AllSides dev, without dates": load_loaded(ALLSIDES, dated=False),
+        **{label: load_pool(filename) for label, filename in SETS.items()},
+    }
+    rows = []
+    for label, (articles, gold) in pools.items():
+        row = {"set": label}
+        for b in backends:
+            found = cluster(articles, embedder=embedders[b], options=ClusterOptions())
+            row[f"B3 F1 {b}"] = score(articles, gold, found)["B3 F1"]
+        for b in backends:
+            if b != "torch" and "torch" in backends:
+                row[f"diff {b}"] = row[f"B3 F1 {b}"] - row["B3 F1 torch"]
+        rows.append(row)
+    return rows
+
+
+def cpu_line() -> str:
+    flags = os.environ.get("SUMMARIZE_CPU_FLAGS")
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = next(ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name"))
+        real = set(next(ln for ln in info.splitlines() if ln.startswith("flags")).split(":", 1)[1].split())
+    except (OSError, StopIteration):
+        model, real = platform.processor(), set()
+    kind = ("simulated AVX2-only (torch capped; ONNX Runtime picks its kernels from cpuid)"
+            if flags else "avx512_bf16" if "avx512_bf16" in real else "avx2" if "avx2" in real else "?")
+    return f"{model}, {os.cpu_count()} cores, {kind}, load average {os.getloadavg()[0]:.2f}"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed", action="store_true", help="speed and cosine only")
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--leads", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default="", help="also time the ONNX backends with these "
+                        "thread counts, e.g. 1,2 (default: the cores available)")
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    leads = fixed_leads(args.leads)
+    print(f"CPU: {cpu_line()}")
+    print(f"## Embedding {len(leads)} leads (mean {np.mean([len(t) for t in leads]):.0f} characters), "
+          f"one encode call, median of {args.rounds} rounds\n")
+    threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    rows, embedders = speed(backends, leads, args.rounds, threads)
+    print(table(rows))
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    if not args.speed:
+        memo = {b: Memo(embedders[b]) for b in backends}
+        print("\n## Story B3 F1 per backend (ClusterOptions defaults)\n")
+        print(table(stories(backends, memo)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""MiniLM sentence embeddings on ONNX Runtime: export once, cache, run without torch.
+
+The sentence-transformers model (a BERT encoder, then mean pooling over the real tokens,
+then L2 normalisation; Reimers & Gurevych, 2019) is split in two:
+
+* the encoder is exported once with ``torch.onnx.export`` and fused by ONNX Runtime's
+  transformer optimizer (attention, layer norms, GELU become single kernels);
+  ``int8`` additionally quantizes the weights of every matrix product per output channel
+  (ONNX Runtime dynamic quantization, activations quantized on the fly);
+* tokenisation (the model's own ``tokenizer.json`` through ``tokenizers``, truncated at the
+  model's ``max_seq_length``), mean pooling and normalisation run here in numpy, the same
+  arithmetic as sentence-transformers.
+
+The export lives under the model cache (``$SUMMARIZE_CACHE_DIR``, else
+``$XDG_CACHE_HOME/summarize``, else ``~/.cache/summarize``; the convention of
+:func:`summarize.models.packaged.cache_dir`) in ``onnx/<model>-<precision>-<source sha>``,
+next to a marker that records the sha256 of the source files and of the exported file. A
+folder is built under a temporary name and renamed into place, one process at a time (a
+file lock), and is checked against its marker before every load: a partial, damaged or
+outdated export is rebuilt, never loaded. Exporting needs torch, transformers and
+``onnx``; running needs only ``onnxruntime``, ``tokenizers`` and numpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from summarize.errors import ModelError, ResourceMissingError
+
+# Bump when the export recipe changes, so older exports are rebuilt.
+EXPORT_FORMAT = 1
+MARKER_NAME = "summarize-onnx.json"
+MODEL_FILE = "model.onnx"
+PRECISIONS = ("fp32", "int8")
+INSTALL = "pip install 'onnxruntime==1.32.0' 'onnx==1.23.2'"
+# The files whose bytes decide the exported graph and the tokenisation.
+_SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json",
+                 "sentence_bert_config.json", "modules.json", "1_Pooling/config.json")
+_CHUNK = 16 * 1024 * 1024
+
+
+def onnx_available(export: bool = False) -> bool:
+    """True when ONNX Runtime can be imported (checked without importing anything); with
+    ``export``, also what the one-time export needs (onnx, torch, transformers)."""
+    needed = ("onnxruntime", "onnx", "torch", "transformers") if export else ("onnxruntime",)
+    return all(importlib.util.find_spec(name) is not None for name in needed)
+
+
+def cache_root() -> Path:
+    """The root of the model cache (same rule as ``summarize.models.packaged.cache_dir``)."""
+    explicit = os.environ.get("SUMMARIZE_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "summarize"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_checksum(model_path: Path) -> str:
+    """One sha256 over the model folder's weight, config and tokenizer files."""
+    digest = hashlib.sha256()
+    for name in _SOURCE_FILES:
+        path = model_path / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + _sha256(path).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def check_mean_pooling(model_path: Path) -> int:
+    """The model's ``max_seq_length``, after checking that it pools by mean and normalises.
+
+    Raises:
+        ModelError: The folder is not a sentence-transformers model this module reproduces
+            (another pooling, no normalisation, no ``tokenizer.json``).
+    """
+    try:
+        modules = json.loads((model_path / "modules.json").read_text())
+        pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
+        max_len = json.loads((model_path / "sentence_bert_config.json").read_text())["max_seq_length"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"{model_path} is not a sentence-transformers folder the ONNX "
+                         f"backend can reproduce ({exc}); use the torch backend") from exc
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+    if kinds != ["Transformer", "Pooling", "Normalize"] or modes != ["pooling_mode_mean_tokens"] \
+            or not (model_path / "tokenizer.json").is_file():
+        raise ModelError(f"{model_path} is not mean pooling + normalisation with a tokenizer.json "
+                         f"(modules {kinds}, pooling {modes}); use the torch backend")
+    return int(max_len)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    # Two processes exporting at once would both spend the time; one waits, then reuses.
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: the atomic rename still keeps the cache consistent
+        yield
+        return
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def export_dir(model_path: Path, precision: str, checksum: str) -> Path:
+    """Where the export of ``model_path`` at ``precision`` lives in the cache."""
+    # The packaged model's folder is called "model"; its package name says more.
+    label = model_path.parent.name if model_path.name == "model" else model_path.name
+    return cache_root() / "onnx" / f"{label}-{precision}-{checksum[:12]}"
+
+
+def is_exported(folder: Path, checksum: str) -> bool:
+    """True when ``folder`` holds a complete export of the source with ``checksum``: its
+    marker names that source and the format, and the model file has the recorded size and
+    sha256 (so a truncated or damaged file is never loaded)."""
+    try:
+        marker = json.loads((folder / MARKER_NAME).read_text())
+        model = folder / MODEL_FILE
+        return (marker.get("format") == EXPORT_FORMAT and marker.get("source_sha256") == checksum
+                and model.stat().st_size == marker.get("size") and _sha256(model) == marker.get("sha256"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def ensure_export(model_path: Path, precision: str = "fp32") -> Path:
+    """The verified ONNX file of ``model_path`` at ``precision``, exporting it the first time.
+
+    Raises:
+        ResourceMissingError: ``onnx`` (or torch / transformers) is missing for the export.
+        ModelError: The export failed.
+    """
+    if precision not in PRECISIONS:
+        raise ModelError(f"Unknown ONNX precision {precision!r}; choose one of {PRECISIONS}")
+    checksum = source_checksum(model_path)
+    final = export_dir(model_path, precision, checksum)
+    if is_exported(final, checksum):
+        return final / MODEL_FILE
+    with _exclusive(cache_root() / "locks" / f"onnx-{final.name}.lock"):
+        if is_exported(final, checksum):  # another process finished meanwhile
+            return final / MODEL_FILE
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        try:
+            _export(model_path, tmp, precision)
+            model = tmp / MODEL_FILE
+            marker = {"format": EXPORT_FORMAT, "source": str(model_path), "source_sha256": checksum,
+                      "precision": precision, "size": model.stat().st_size, "sha256": _sha256(model),
+                      "versions": _versions()}
+            # The marker goes last: a folder without it is never taken for a finished export.
+            (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n")
+            if final.exists():  # a stale, partial or damaged earlier export
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final / MODEL_FILE
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("torch", "transformers", "onnx", "onnxruntime"):
+        with contextlib.suppress(PackageNotFoundError):
+            out[name] = version(name)
+    return out
+
+
+def _export(model_path: Path, out: Path, precision: str) -> None:
+    missing = [m for m in ("onnx", "onnxruntime", "torch", "transformers")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ResourceMissingError(
+            f"Exporting the embedder to ONNX needs {', '.join(missing)}: {INSTALL} "
+            "(or force the torch backend: SUMMARIZE_EMBED_BACKEND=torch)"
+        )
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local
+    import torch
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+    try:
+        config = AutoConfig.from_pretrained(model_path)
+        # Eager attention exports the plain BERT pattern that the optimizer fuses.
+        encoder = AutoModel.from_pretrained(model_path, attn_implementation="eager").eval()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Could not load {model_path} for the ONNX export: {exc}") from exc
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = torch.ones((2, 16), dtype=torch.long)
+    raw = out / "raw.onnx"
+    try:
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer notes about constants that are constant here
+            torch.onnx.export(
+                Encoder(encoder), (example, example, torch.zeros_like(example)), str(raw),
+                input_names=names, output_names=["last_hidden_state"], opset_version=17,
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+                dynamo=False,
+            )
+        fused = optimizer.optimize_model(str(raw), model_type="bert", opt_level=1,
+                                         num_heads=config.num_attention_heads,
+                                         hidden_size=config.hidden_size)
+        fused.save_model_to_file(str(out / "fused.onnx"))
+        if precision == "int8":
+            import onnx
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            # Per-channel weights: per-tensor int8 moved MiniLM vectors to a mean cosine of
+            # 0.96 with the fp32 ones, per channel to 0.99 (docs/embedding.md).
+            quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
+            level = quiet.level
+            quiet.setLevel(logging.ERROR)
+            try:
+                quantize_dynamic(
+                    out / "fused.onnx", out / MODEL_FILE, weight_type=QuantType.QInt8,
+                    per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            finally:
+                quiet.setLevel(level)
+        else:
+            os.replace(out / "fused.onnx", out / MODEL_FILE)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(f"Exporting {model_path} to ONNX failed: {exc}") from exc
+    finally:
+        raw.unlink(missing_ok=True)
+        (out / "fused.onnx").unlink(missing_ok=True)
+
+
+def default_threads() -> int:
+    """``$SUMMARIZE_EMBED_THREADS``, else the cores this process may run on (at most 8)."""
+    explicit = os.environ.get("SUMMARIZE_EMBED_THREADS")
+    if explicit:
+        return max(1, int(explicit))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(8, cores or 1))
+
+
+class OnnxEncoder:
+    """Tokenizer + ONNX Runtime session + mean pooling for one exported model.
+
+    Args:
+        model_path: The sentence-transformers folder (tokenizer and pooling come from it).
+        precision: ``"fp32"`` or ``"int8"``.
+        threads: Intra-op threads; defaults to :func:`default_threads`.
+    """
+
+    def __init__(self, model_path: Path, precision: str = "fp32", threads: int | None = None) -> None:
+        self.max_length = check_mean_pooling(model_path)
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ResourceMissingError(f"The ONNX embedder needs onnxruntime: {INSTALL}") from exc
+        self.path = ensure_export(model_path, precision)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads sleep instead of spinning: in a trial on a busy shared 2-core machine
+        # (int8, 2 threads) spinning took 180 ms per lead and sleeping 139 ms.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(str(self.path), options,
+                                                 providers=["CPUExecutionProvider"])
+            self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"ONNX Runtime could not load {self.path}: {exc}") from exc
+        self._tokenizer.enable_truncation(self.max_length)
+        self._tokenizer.no_padding()
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._lock = threading.Lock()  # one run at a time: the session already uses every core
+
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+        """L2-normalised mean-pooled vectors, one row per text, float32."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Longest first, like sentence-transformers, so a batch pads little.
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        out = None
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            with self._lock:
+                hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            if out is None:
+                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[rows] = pooled
+        return out

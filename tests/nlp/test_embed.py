@@ -1,0 +1,196 @@
+"""The embedder's backends: choice, names, errors, and the ONNX export cache.
+
+The ONNX tests export the packaged MiniLM into a temporary cache (about 20 s once per
+module) and compare with the torch path on real sentences from the seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEEDS
+
+from summarize.errors import ModelError, ResourceMissingError
+from summarize.nlp import embed, onnx_embed
+from summarize.nlp.embed import MiniLMEmbedder, choose_backend
+from summarize.nlp.onnx_embed import MARKER_NAME, MODEL_FILE, ensure_export, is_exported
+
+needs_onnx = pytest.mark.skipif(not onnx_embed.onnx_available(export=True),
+                                reason="onnxruntime / onnx not installed")
+
+
+def _without(monkeypatch, *missing: str) -> None:
+    real = onnx_embed.importlib.util.find_spec
+    monkeypatch.setattr(onnx_embed.importlib.util, "find_spec",
+                        lambda name, *a: None if name in missing else real(name, *a))
+
+
+def test_forcing_onnx_without_onnxruntime_is_a_typed_error_naming_the_fix(monkeypatch):
+    _without(monkeypatch, "onnxruntime")
+    for backend in ("onnx", "onnx-int8"):
+        with pytest.raises(ResourceMissingError, match=r"pip install 'onnxruntime==.*SUMMARIZE_EMBED_BACKEND=torch"):
+            MiniLMEmbedder(backend=backend)
+    monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "onnx")
+    with pytest.raises(ResourceMissingError):
+        MiniLMEmbedder()
+
+
+def test_auto_takes_torch_when_onnx_cannot_run_or_export(monkeypatch):
+    monkeypatch.delenv("SUMMARIZE_EMBED_BACKEND", raising=False)
+    _without(monkeypatch, "onnx")  # onnxruntime alone cannot make the export
+    assert choose_backend() == "torch"
+    assert MiniLMEmbedder().backend == "torch"
+
+
+@needs_onnx
+def test_auto_takes_torch_for_a_folder_onnx_does_not_reproduce(tmp_path, monkeypatch):
+    monkeypatch.delenv("SUMMARIZE_EMBED_BACKEND", raising=False)
+    (tmp_path / "modules.json").write_text(json.dumps(
+        [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
+    assert MiniLMEmbedder(str(tmp_path)).backend == "torch"
+    forced = MiniLMEmbedder(str(tmp_path), backend="onnx")
+    assert forced.backend == "onnx"
+    with pytest.raises(ModelError, match="use the torch backend"):
+        forced.encode(["Any text."])
+
+
+def test_unknown_backend_is_a_typed_error(monkeypatch):
+    with pytest.raises(ModelError, match="choose one of auto, torch, onnx, onnx-int8"):
+        MiniLMEmbedder(backend="tensorflow")
+    monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "gpu")
+    with pytest.raises(ModelError, match="SUMMARIZE_EMBED_BACKEND"):
+        choose_backend()
+
+
+@needs_onnx
+def test_names_differ_exactly_when_vectors_differ(monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
+    torch_name = MiniLMEmbedder().name
+    assert MiniLMEmbedder(backend="onnx").name == torch_name  # same vectors, same cache
+    assert MiniLMEmbedder(backend="onnx-int8").name != torch_name
+    assert not MiniLMEmbedder(backend="onnx").loaded  # choosing loads nothing
+
+
+def _fake_export(folder: Path, payload: bytes, checksum: str = "abc") -> None:
+    import hashlib
+
+    folder.mkdir(parents=True)
+    (folder / MODEL_FILE).write_bytes(payload)
+    marker = {"format": onnx_embed.EXPORT_FORMAT, "source_sha256": checksum, "size": len(payload),
+              "sha256": hashlib.sha256(payload).hexdigest()}
+    (folder / MARKER_NAME).write_text(json.dumps(marker))
+
+
+def test_only_a_complete_export_of_the_same_source_counts(tmp_path):
+    good = tmp_path / "good"
+    _fake_export(good, b"weights" * 100)
+    assert is_exported(good, "abc")
+    assert not is_exported(good, "another source")
+    truncated = tmp_path / "truncated"
+    _fake_export(truncated, b"weights" * 100)
+    (truncated / MODEL_FILE).write_bytes(b"weights" * 50)
+    assert not is_exported(truncated, "abc")
+    flipped = tmp_path / "flipped"
+    _fake_export(flipped, b"weights" * 100)
+    (flipped / MODEL_FILE).write_bytes(b"Weights" + b"weights" * 99)  # same size
+    assert not is_exported(flipped, "abc")
+    unmarked = tmp_path / "unmarked"
+    _fake_export(unmarked, b"weights")
+    (unmarked / MARKER_NAME).unlink()
+    assert not is_exported(unmarked, "abc")
+
+
+# --- the real export ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("summarize-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUMMARIZE_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def model_path() -> Path:
+    return Path(MiniLMEmbedder()._resolve_path())
+
+
+@pytest.fixture(scope="module")
+def sentences() -> list[str]:
+    from summarize.nlp.segment import split
+
+    out = []
+    for path in sorted(SEEDS.glob("00*.txt")):
+        out += [s for s in split(path.read_text(encoding="utf-8")) if len(s.split()) >= 6][:12]
+    return out + ["Short.", "x" * 3000]  # a one-word text and one cut at 256 tokens
+
+
+@pytest.fixture(scope="module")
+def torch_vectors(sentences):
+    return MiniLMEmbedder(backend="torch").encode(sentences)
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_onnx_vectors_match_torch_vectors(cache, sentences, torch_vectors):
+    onnx = MiniLMEmbedder(backend="onnx")
+    vectors = onnx.encode(sentences)
+    assert vectors.shape == torch_vectors.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert (vectors * torch_vectors).sum(axis=1).min() > 0.999
+    # One text at a time (no padding) gives the same vectors as a padded batch.
+    assert np.allclose(onnx.encode(sentences[:1])[0], vectors[0], atol=1e-5)
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_int8_vectors_stay_close_to_torch_vectors(cache, sentences, torch_vectors):
+    vectors = MiniLMEmbedder(backend="onnx-int8").encode(sentences)
+    cosines = (vectors * torch_vectors).sum(axis=1)
+    assert cosines.min() > 0.97 and cosines.mean() > 0.985
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_a_new_process_reuses_the_export_without_torch(cache, model_path):
+    folder = ensure_export(model_path).parent
+    before = (folder / MARKER_NAME).stat()
+    script = ("import sys, json; from summarize.nlp.embed import MiniLMEmbedder; "
+              "v = MiniLMEmbedder(backend='onnx').encode(['The talks resumed on Monday.']); "
+              "print(json.dumps({'torch': 'torch' in sys.modules, 'shape': list(v.shape)}))")
+    env = {**os.environ, "SUMMARIZE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"torch": False, "shape": [1, 384]}  # the export imports torch
+    after = (folder / MARKER_NAME).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_a_damaged_or_partial_export_is_rebuilt_not_loaded(cache, model_path, sentences, torch_vectors):
+    model = ensure_export(model_path)
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # cut short
+    vectors = MiniLMEmbedder(backend="onnx").encode(sentences[:3])
+    assert (vectors * torch_vectors[:3]).sum(axis=1).min() > 0.999
+    assert is_exported(model.parent, onnx_embed.source_checksum(model_path))
+    (model.parent / MARKER_NAME).unlink()  # as if the export had stopped before its marker
+    again = ensure_export(model_path)
+    assert again == model and (model.parent / MARKER_NAME).is_file()
+    leftovers = [p for p in model.parent.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_default_embedder_is_built_once():
+    assert embed.default_embedder() is embed.default_embedder()
