@@ -153,7 +153,10 @@ def _changes(evidence: Evidence, known: list[str], sim: np.ndarray, numbers: dic
     voices = {s.sentence.article_id: s.voice for s in today} | {EARLIER: EARLIER}
     changes: list[Change] = []
     seen: set[tuple[str, str]] = set()
-    for conflict in find_conflicts(today + past, both, voices, min_similarity=CHANGE_MIN_SIMILARITY):
+    # Across days a changed figure is what the disagreement rules call an update (or, when
+    # nothing dates the earlier sentence, a plain difference): both are changes here.
+    for conflict in find_conflicts(today + past, both, voices, min_similarity=CHANGE_MIN_SIMILARITY,
+                                   kinds=("real", "update")):
         before, after = (conflict.a, conflict.b) if conflict.a.sentence.article_id == EARLIER else (conflict.b, conflict.a)
         if before.sentence.article_id != EARLIER or after.sentence.article_id == EARLIER:
             continue

@@ -239,12 +239,15 @@ def score_story(
 
     from summarize.evidence import disagree
 
-    conflicts = disagree.find_conflicts(scored, claim, voices)
+    published = {a.id: a.published for a in story.articles}
+    found = disagree.find_conflicts(scored, claim, voices, published=published, kinds=("real", "update"))
+    conflicts = [c for c in found if c.kind == "number"]
+    updates = [c for c in found if c.kind == "update" and c.a.when and c.b.when and c.a.when < c.b.when]
     unique = tuple(unique_claims(groups))
     clock.lap("score")
     return Evidence(
         story=story, sentences=tuple(scored), groups=tuple(groups), conflicts=tuple(conflicts),
-        unique=unique, key_terms=tuple(terms), vectors=vectors,
+        updates=tuple(updates), unique=unique, key_terms=tuple(terms), vectors=vectors,
     )
 
 
