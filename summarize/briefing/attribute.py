@@ -241,7 +241,7 @@ def _index_of(evidence: Evidence, support: Support) -> int:
     raise KeyError(support)
 
 
-def _support(q, numbers: dict[str, int]) -> Support:
+def _figure_support(q, numbers: dict[str, int]) -> Support:
     x = q.sentence
     return Support(n=numbers[x.article_id], article_id=x.article_id, start=x.start, end=x.end, text=x.text,
                    similarity=1.0)
@@ -282,12 +282,12 @@ def disagreement_sentences(evidence: Evidence, sources: tuple[Source, ...], limi
     outlets = {src.n: src.outlet for src in sources}
     out = []
     for c in evidence.conflicts[:limit]:
-        support = tuple(sorted((_support(q, numbers) for q in (c.a, c.b)), key=lambda sp: (sp.n, sp.start)))
+        support = tuple(sorted((_figure_support(q, numbers) for q in (c.a, c.b)), key=lambda sp: (sp.n, sp.start)))
         out.append(BriefSentence(text=disagreement_statement(c, numbers, outlets),
                                  citations=tuple(sorted({sp.n for sp in support})),
                                  support=support, salience=0.0, agreement=1, status="disagreement"))
     for c in evidence.updates[:limit]:
-        support = (_support(c.a, numbers), _support(c.b, numbers))
+        support = (_figure_support(c.a, numbers), _figure_support(c.b, numbers))
         out.append(BriefSentence(text=update_statement(c), citations=tuple(sorted({sp.n for sp in support})),
                                  support=tuple(sorted(support, key=lambda sp: (sp.n, sp.start))), salience=0.0,
                                  agreement=1, status="update"))
