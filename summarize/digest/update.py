@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from summarize.briefing.attribute import attribute_generated, source_list, supports_of
-from summarize.evidence.disagree import find_conflicts
+from summarize.evidence.disagree import find_conflicts, subject_phrase
 from summarize.evidence.score import ScoreOptions, claim_similarity, lexical_similarity
 from summarize.evidence.select import Selected, strip_dateline, words
 from summarize.nlp import segment
@@ -167,7 +167,7 @@ def _changes(evidence: Evidence, known: list[str], sim: np.ndarray, numbers: dic
         # Cite every article of today that reports the new figure (its claim group).
         group = next((s.group for s in today if s.sentence == after.sentence), -1)
         articles = evidence.groups[group].article_ids if group >= 0 else (after.sentence.article_id,)
-        changes.append(Change(topic=conflict.topic, before=strip_dateline(before.sentence.text),
+        changes.append(Change(topic=subject_phrase(conflict), before=strip_dateline(before.sentence.text),
                               after=strip_dateline(after.sentence.text),
                               citations=tuple(sorted({numbers[a] for a in articles}))))
     return changes
