@@ -15,17 +15,23 @@ reader; a missed one only leaves a brief quieter):
    ("several hundred") are left out. Money is its own unit ("money:$") and never
    compared with a count.
 2. **Same quantity**: the same unit (counts of the dead are one unit whatever the word:
-   "deaths", "dead", "killed", "fatalities"), and the same kind of count: a daily figure
-   is not a total ("2,000 new cases" vs "20,000 cases").
-3. **Same subject**: the content words around the two figures overlap
-   (:data:`MIN_SUBJECT_OVERLAP`, fitted on the earlier part of the labelled set in
-   ``benchmarks/disagree_pairs.jsonl``), and neither names a place or party near its
-   figure that the other sentence does not mention at all ("Cambodia" vs "North Korea").
+   "deaths", "dead", "killed", "fatalities"), and the same kind of count: an increment is
+   not a total ("2,000 new cases" vs "20,000 cases"), nor a rate or a period's figure
+   ("a day", "over five years", "in 2022") another's, nor an expected, planned or
+   required figure ("forecast", "goal", "would") the actual one, nor a qualified measure
+   ("core", "excluding food and energy") the plain one.
+3. **Same subject**: counts of people in the same role (killed, injured, missing,
+   displaced, arrested, ...; "200,000 killed" and "1.5 million homeless" are two
+   subjects), content words around the two figures that overlap
+   (:data:`MIN_SUBJECT_OVERLAP`), and no name in either sentence that the other lacks on
+   both sides ("Cambodia" vs "North Korea"; who says it, "according to Reuters", is no
+   subject).
 4. **Same time** (:mod:`summarize.evidence.timeline`): the event days of the two
    sentences can be the same, neither names a time of day the other lacks or contradicts,
    and neither words its figure as a change ("rose to", "revised", "now", "so far"): such
    a pair is an **update**, stated as one by the brief (latest figure, with its date).
-5. **Different values** beyond rounding and hedges: "nearly/almost X" covers 0.9X..1.05X,
+5. **Different values** beyond rounding and hedges, yet within :data:`MAX_RATIO` of each
+   other (two reports of one count that far apart almost always count different things): "nearly/almost X" covers 0.9X..1.05X,
    "up to/under X" anything up to X, "more than/at least X" anything from X,
    "about/some X" and round figures +-10%, exact figures +-2% or one unit of their last
    significant digit ("6.1 million" vs "6,132,000" agree).
@@ -35,7 +41,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -48,7 +53,8 @@ _HEDGES = {
     "nearly": "near", "almost": "near", "just under": "near", "just over": "near",
     "close to": "near",
     "up to": "upper", "fewer than": "upper", "less than": "upper", "under": "upper",
-    "more than": "lower", "over": "lower", "at least": "lower", "upwards of": "lower",
+    "as many as": "upper", "as much as": "upper",
+    "more than": "lower", "over": "lower", "at least": "lower", "upwards of": "lower", "upward of": "lower",
     "about": "both", "around": "both", "some": "both", "roughly": "both",
     "approximately": "both", "an estimated": "both", "estimated": "both",
 }
@@ -109,8 +115,6 @@ _CLOCK = re.compile(
     r"\b(?:[01]?\d|2[0-3])(?::[0-5]\d)?\s*(?:a\.?m\.?|p\.?m\.?)(?!\w)|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|"
     r"\b(?:noon|midnight|this morning|this afternoon|this evening|tonight|overnight)\b",
     re.IGNORECASE)
-_RATES = re.compile(r"\b(?:a|per|each|every)\s+(?:day|week|month|year|hour|minute|capita)\b|\b(?:daily|weekly|"
-                    r"monthly|annually|annual|yearly|hourly|average)\b", re.IGNORECASE)
 # Wording that reports a figure as a change over time.
 _UPDATE = re.compile(
     r"\b(?:(?:rose|risen|rises|rising|climbed|climbs|climbing|increased|jumped|dropped|fell|fallen|declined|"
@@ -555,9 +559,3 @@ def subject_phrase(c: Conflict) -> str:
     places = [m.group(1) for m in re.finditer(r"\bin\s+((?:[A-Z][\w-]+\s?){1,3})", _local(c.a, 90))]
     shared = [p.strip() for p in places if p.strip().lower() in _names(c.b.sentence.text)]
     return f"{base} in {shared[0]}" if shared else base
-
-
-def as_update(c: Conflict) -> Conflict:
-    """The same pair as an update (``a`` earlier, ``b`` later when the days are known)."""
-    a, b = (c.a, c.b) if not (c.a.when and c.b.when and c.b.when < c.a.when) else (c.b, c.a)
-    return replace(c, a=a, b=b, kind="update")
