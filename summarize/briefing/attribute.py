@@ -257,8 +257,12 @@ def disagreement_statement(conflict, numbers: dict[str, int], outlets: dict[int,
 
     a, b = conflict.a, conflict.b
     when = f" on {timeline.When(timeline.parse_published(a.when)).label()}" if a.when and a.when == b.when else ""
-    who_a = outlets.get(numbers[a.sentence.article_id]) or f"source [{numbers[a.sentence.article_id]}]"
-    who_b = outlets.get(numbers[b.sentence.article_id]) or f"source [{numbers[b.sentence.article_id]}]"
+    def who(q) -> str:
+        n = numbers[q.sentence.article_id]
+        name = outlets.get(n, "")
+        return name if name and not name.startswith("Unknown outlet") else f"source [{n}]"
+
+    who_a, who_b = who(a), who(b)
     return (f"Outlets differ on {disagree.subject_phrase(conflict)}{when}: "
             f"{who_a} gives {disagree.figure_text(a)}, {who_b} {disagree.figure_text(b)}.")
 

@@ -59,7 +59,7 @@ def order_by_time(sentences: Sequence[BriefSentence], evidence: Evidence) -> tup
     ties and sentences with no known time keep the writer's order. A one-day story is left
     as written.
     """
-    published = {a.id: a.published for a in evidence.story.articles}
+    published = {a.id: a.published or timeline.opening_date(a.text) for a in evidence.story.articles}
     if len({p[:10] for p in published.values() if p}) < 2:
         return tuple(sentences)
 

@@ -529,6 +529,20 @@ def figure_text(q: Quantity) -> str:
     return text
 
 
+def running_tally(c: Conflict) -> bool:
+    """Whether an update is a running count a brief may state as changed ("the death toll rose
+    from 12 on Nov. 2 to 20 on Nov. 3"): both days known and in order, and a count of people
+    in one role. Other figures on two days (the depth of two aftershocks) are more often
+    two events than one figure revised, so they are left unsaid."""
+    return bool(c.a.when and c.b.when and c.a.when < c.b.when and _roles(c.a) & _roles(c.b))
+
+
+_MEASURES = {
+    "kilometer": "the distance", "km": "the distance", "mile": "the distance", "meter": "the distance",
+    "metre": "the distance", "foot": "the distance", "feet": "the distance", "mph": "the speed",
+    "kph": "the speed", "magnitude": "the magnitude", "acre": "the area", "hectare": "the area",
+    "vote": "the vote count", "degree": "the temperature",
+}
 _PHRASES = {
     "death": "the death toll", "injury": "the number injured", "missing": "the number missing",
     "displaced": "the number displaced", "arrest": "the number arrested", "rescue": "the number rescued",
@@ -550,6 +564,8 @@ def subject_phrase(c: Conflict) -> str:
         base = "the length"
     elif unit == "percent":
         base = "the share"
+    elif unit in _MEASURES:
+        base = _MEASURES[unit]
     elif unit in {"death"}:
         base = "the death toll"
     elif unit in {"person", "people"}:

@@ -237,12 +237,12 @@ def score_story(
             salience=scored[members[0]].salience,
         ))
 
-    from summarize.evidence import disagree
+    from summarize.evidence import disagree, timeline
 
-    published = {a.id: a.published for a in story.articles}
+    published = {a.id: a.published or timeline.opening_date(a.text) for a in story.articles}
     found = disagree.find_conflicts(scored, claim, voices, published=published, kinds=("real", "update"))
     conflicts = [c for c in found if c.kind == "number"]
-    updates = [c for c in found if c.kind == "update" and c.a.when and c.b.when and c.a.when < c.b.when]
+    updates = [c for c in found if c.kind == "update" and disagree.running_tally(c)]
     unique = tuple(unique_claims(groups))
     clock.lap("score")
     return Evidence(

@@ -92,6 +92,19 @@ def parse_published(value: str) -> date | None:
         return None
 
 
+def opening_date(text: str, chars: int = 300) -> str:
+    """The date a text gives for itself in its opening lines ("Friday, May 21, 2010" under a
+    headline, "2005/01/08 ..."), as ISO; ``""`` when it gives none with a year.
+
+    For articles whose publication date is not in their metadata: wire and wiki copy often
+    carries it as a dateline.
+    """
+    for when in mentions(text[:chars], None):
+        if re.search(r"(?:19|20)\d\d", when.text):
+            return when.iso()
+    return ""
+
+
 def _month_day(month: int, day: int, year: int | None, published: date | None) -> date | None:
     if year is None:
         if published is None:

@@ -6,6 +6,7 @@ from summarize.evidence.disagree import (
     consistent,
     find_conflicts,
     quantities,
+    running_tally,
     subject_phrase,
 )
 from summarize.records import ScoredSentence, Sentence
@@ -128,3 +129,16 @@ def test_unrelated_sentences_are_not_compared():
     a = scored("The ministry said 10,022 Palestinians have died.", "a")
     b = scored("The attack killed 1,400 people.", "b")
     assert find_conflicts([a, b], np.array([[1, 0.3], [0.3, 1]]), {"a": "a", "b": "b"}) == []
+
+
+def test_only_running_counts_of_people_are_stated_as_changed():
+    tally = conflicts(["Officials said the storm killed 20 people in Honduras.",
+                       "Officials said the storm killed 12 people in Honduras."],
+                      ["2005-11-03", "2005-11-02"], kinds=("update",))
+    assert [running_tally(c) for c in tally] == [True]
+    # two aftershocks on two days are two events more often than one figure revised
+    depth = conflicts(["The aftershock struck 28 kilometers south of Pichilemu, the survey said.",
+                       "The aftershock struck 32 kilometers south of Pichilemu, the survey said."],
+                      ["2010-05-21", "2010-11-28"], kinds=("update",))
+    assert len(depth) == 1 and not running_tally(depth[0])
+    assert subject_phrase(depth[0]) == "the distance"

@@ -1,6 +1,12 @@
 from datetime import date
 
-from summarize.evidence.timeline import When, event_time, mentions, parse_published
+from summarize.evidence.timeline import (
+    When,
+    event_time,
+    mentions,
+    opening_date,
+    parse_published,
+)
 
 PUB = date(2005, 11, 3)  # a Thursday
 
@@ -46,3 +52,9 @@ def test_week_precision_overlaps_days_of_that_week_and_labels_read_like_news():
     assert not When(date(2005, 10, 31)).same_time(When(date(2005, 11, 1)))
     assert When(date(2005, 11, 2)).label() == "Nov. 2"
     assert When(date(2005, 3, 8)).label() == "March 8"
+
+
+def test_an_article_without_a_date_gives_the_one_in_its_opening_lines():
+    assert opening_date("New earthquake hits Chile\n\nFriday, May 21, 2010\n\nA strong earthquake hit.") == "2010-05-21"
+    assert opening_date("2005/01/08 Tsunami aid donations deductible") == "2005-01-08"
+    assert opening_date("On Monday 5 people were hurt.") == ""  # no year, no date
