@@ -531,10 +531,14 @@ def figure_text(q: Quantity) -> str:
 
 def running_tally(c: Conflict) -> bool:
     """Whether an update is a running count a brief may state as changed ("the death toll rose
-    from 12 on Nov. 2 to 20 on Nov. 3"): both days known and in order, and a count of people
-    in one role. Other figures on two days (the depth of two aftershocks) are more often
-    two events than one figure revised, so they are left unsaid."""
-    return bool(c.a.when and c.b.when and c.a.when < c.b.when and _roles(c.a) & _roles(c.b))
+    from 12 on Nov. 2 to 20 on Nov. 3"): both days known and in order, a count of people in
+    the same role on both sides, and values within :data:`MAX_RATIO` of each other. Other
+    figures on two days (the depth of two aftershocks) are more often two events than one
+    figure revised, and a count that jumps far is more often another count, so they are
+    left unsaid."""
+    roles = _roles(c.a)
+    return bool(c.a.when and c.b.when and c.a.when < c.b.when and roles and roles == _roles(c.b)
+                and max(c.a.value, c.b.value) <= MAX_RATIO * min(c.a.value, c.b.value))
 
 
 _MEASURES = {

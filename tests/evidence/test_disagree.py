@@ -142,3 +142,8 @@ def test_only_running_counts_of_people_are_stated_as_changed():
                       ["2010-05-21", "2010-11-28"], kinds=("update",))
     assert len(depth) == 1 and not running_tally(depth[0])
     assert subject_phrase(depth[0]) == "the distance"
+    # a count that jumps far between days is more often another count
+    jump = conflicts(["So far rescuers have recovered the remains of 24 people in Surfside.",
+                      "Officials said 121 people are still missing in Surfside."],
+                     ["2021-07-05", "2021-06-25"], kinds=("update",))
+    assert not any(running_tally(c) for c in jump)
