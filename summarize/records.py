@@ -240,7 +240,18 @@ class Fact:
 
 @dataclass(frozen=True)
 class Disagreement:
-    """Two sources reporting the same quantity differently."""
+    """Two sources reporting the same quantity differently, or one figure changing over time.
+
+    Attributes:
+        topic: What is counted (the figure's unit: ``"death"``, ``"percent"``).
+        a_text, b_text: The two source sentences; for an update ``a`` is the earlier one.
+        a_citations, b_citations: Their source numbers.
+        kind: ``"number"`` (outlets differ on the same quantity at the same time) or
+            ``"update"`` (the figure changed: ``b`` is the latest).
+        subject: Who or what the figure is about (``"death toll in Honduras"``); may be empty.
+        when: ISO date the figures are about (for an update, the latest figure's date).
+        a_figure, b_figure: The figures as the sources give them (``"about 6,100"``).
+    """
 
     topic: str
     a_text: str
@@ -248,6 +259,23 @@ class Disagreement:
     b_text: str
     b_citations: tuple[int, ...]
     kind: str = "number"
+    subject: str = ""
+    when: str = ""
+    a_figure: str = ""
+    b_figure: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic": self.topic, "kind": self.kind, "subject": self.subject, "when": self.when,
+                "a": {"text": self.a_text, "citations": list(self.a_citations), "figure": self.a_figure},
+                "b": {"text": self.b_text, "citations": list(self.b_citations), "figure": self.b_figure}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Disagreement:
+        return cls(
+            topic=d["topic"], kind=d["kind"], a_text=d["a"]["text"], a_citations=tuple(d["a"]["citations"]),
+            b_text=d["b"]["text"], b_citations=tuple(d["b"]["citations"]), subject=d.get("subject", ""),
+            when=d.get("when", ""), a_figure=d["a"].get("figure", ""), b_figure=d["b"].get("figure", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -296,12 +324,7 @@ class Brief:
             ],
             "facts": [f.to_dict() for f in self.facts],
             "unique": [f.to_dict() for f in self.unique],
-            "disagreements": [
-                {"topic": d.topic, "kind": d.kind,
-                 "a": {"text": d.a_text, "citations": list(d.a_citations)},
-                 "b": {"text": d.b_text, "citations": list(d.b_citations)}}
-                for d in self.disagreements
-            ],
+            "disagreements": [d.to_dict() for d in self.disagreements],
             "metadata": self.metadata,
         }
 
@@ -323,14 +346,7 @@ class Brief:
                 sources=tuple(Source(**s) for s in data["sources"]),
                 facts=tuple(Fact.from_dict(f) for f in data.get("facts", [])),
                 unique=tuple(Fact.from_dict(f) for f in data.get("unique", [])),
-                disagreements=tuple(
-                    Disagreement(
-                        topic=d["topic"], kind=d["kind"], a_text=d["a"]["text"],
-                        a_citations=tuple(d["a"]["citations"]), b_text=d["b"]["text"],
-                        b_citations=tuple(d["b"]["citations"]),
-                    )
-                    for d in data.get("disagreements", [])
-                ),
+                disagreements=tuple(Disagreement.from_dict(d) for d in data.get("disagreements", [])),
                 metadata=data.get("metadata", {}),
             )
         except (KeyError, TypeError, AttributeError) as exc:
@@ -390,18 +406,41 @@ class ClaimGroup:
 
 @dataclass(frozen=True)
 class Quantity:
-    """A number in a sentence with the words around it that say what it counts."""
+    """A number in a sentence with the words around it that say what it counts.
+
+    Attributes:
+        value: The number (scales applied: "1.5 million" -> 1500000).
+        text: The figure as written, hedge included ("nearly 10,000 people").
+        unit: What it counts, singular ("death", "percent", "money:$").
+        hedge: The hedge word before it ("about"), lower-cased; empty when exact.
+        sentence: Where it was found.
+        start: Character offset of the number in ``sentence.text``.
+        subject: Content-word stems near the figure: who or what it is about.
+        names: Capitalised names near the figure ("Honduras").
+        when: ISO date of the event the sentence reports (see
+            :mod:`summarize.evidence.timeline`); empty when unknown.
+        precision: ``"day"`` or ``"week"``: how precisely ``when`` is known.
+    """
 
     value: float
     text: str
     unit: str
     hedge: str
     sentence: Sentence
+    start: int = 0
+    subject: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    when: str = ""
+    precision: str = "day"
 
 
 @dataclass(frozen=True)
 class Conflict:
-    """Two voices reporting the same quantity differently (before source numbering)."""
+    """Two voices reporting the same quantity differently (before source numbering).
+
+    ``kind`` is ``"number"`` for a disagreement at one time, ``"update"`` for a figure
+    that changed over time (``a`` earlier, ``b`` later).
+    """
 
     topic: str
     a: Quantity
@@ -418,6 +457,9 @@ class Evidence:
     groups: tuple[ClaimGroup, ...]
     conflicts: tuple[Conflict, ...] = ()
     unique: tuple[ClaimGroup, ...] = ()
+    # Figures that changed between days of the story (``Conflict.kind == "update"``, ``a``
+    # the earlier report, ``b`` the later one); see :mod:`summarize.evidence.disagree`.
+    updates: tuple[Conflict, ...] = ()
     key_terms: tuple[str, ...] = ()
     # Embedding rows aligned with ``sentences`` (a numpy array); not part of equality.
     vectors: Any = field(default=None, compare=False, repr=False)

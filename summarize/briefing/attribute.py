@@ -260,18 +260,58 @@ def _index_of(evidence: Evidence, support: Support) -> int:
     raise KeyError(support)
 
 
+def _figure_support(q, numbers: dict[str, int]) -> Support:
+    x = q.sentence
+    return Support(n=numbers[x.article_id], article_id=x.article_id, start=x.start, end=x.end, text=x.text,
+                   similarity=1.0)
+
+
+def disagreement_statement(conflict, numbers: dict[str, int], outlets: dict[int, str]) -> str:
+    """"Outlets differ on the death toll in Kabul on Nov. 2: Reuters gives 38, CNN 30."
+
+    Who says what is named in the sentence (the citations follow it); the day is the one
+    both figures are about, when the publication dates tell it.
+    """
+    from summarize.evidence import disagree, timeline
+
+    a, b = conflict.a, conflict.b
+    when = f" on {timeline.When(timeline.parse_published(a.when)).label()}" if a.when and a.when == b.when else ""
+    def who(q) -> str:
+        n = numbers[q.sentence.article_id]
+        name = outlets.get(n, "")
+        return name if name and not name.startswith("Unknown outlet") else f"source [{n}]"
+
+    who_a, who_b = who(a), who(b)
+    return (f"Outlets differ on {disagree.subject_phrase(conflict)}{when}: "
+            f"{who_a} gives {disagree.figure_text(a)}, {who_b} {disagree.figure_text(b)}.")
+
+
+def update_statement(conflict) -> str:
+    """"The death toll rose from 12 on Nov. 2 to 20 on Nov. 3." (``a`` earlier, ``b`` latest)."""
+    from summarize.evidence import disagree, timeline
+
+    a, b = conflict.a, conflict.b
+    verb = "rose" if b.value > a.value else "fell"
+    day_a = timeline.When(timeline.parse_published(a.when)).label()
+    day_b = timeline.When(timeline.parse_published(b.when)).label()
+    subject = disagree.subject_phrase(conflict)
+    return f"{subject[:1].upper()}{subject[1:]} {verb} from {disagree.figure_text(a)} on {day_a} to {disagree.figure_text(b)} on {day_b}."
+
+
 def disagreement_sentences(evidence: Evidence, sources: tuple[Source, ...], limit: int = 2) -> list[BriefSentence]:
-    """State the evidence stage's disagreements in the brief, both sides cited."""
+    """State the evidence stage's disagreements in the brief, both sides cited, and the
+    figures that changed over the story's days (latest figure with its date)."""
     numbers = {src.article_id: src.n for src in sources}
+    outlets = {src.n: src.outlet for src in sources}
     out = []
     for c in evidence.conflicts[:limit]:
-        a, b = c.a.sentence, c.b.sentence
-        # Who says what is in the citations (and named in the Markdown's "Where outlets
-        # differ"); the sentence quotes both figures exactly as the sources give them.
-        text = f"Reports give different figures: \u201c{c.a.text}\u201d and \u201c{c.b.text}\u201d."
-        support = tuple(sorted(
-            (Support(n=numbers[x.article_id], article_id=x.article_id, start=x.start, end=x.end, text=x.text,
-                     similarity=1.0) for x in (a, b)), key=lambda sp: (sp.n, sp.start)))
-        out.append(BriefSentence(text=text, citations=tuple(sorted({numbers[a.article_id], numbers[b.article_id]})),
+        support = tuple(sorted((_figure_support(q, numbers) for q in (c.a, c.b)), key=lambda sp: (sp.n, sp.start)))
+        out.append(BriefSentence(text=disagreement_statement(c, numbers, outlets),
+                                 citations=tuple(sorted({sp.n for sp in support})),
                                  support=support, salience=0.0, agreement=1, status="disagreement"))
+    for c in evidence.updates[:limit]:
+        support = (_figure_support(c.a, numbers), _figure_support(c.b, numbers))
+        out.append(BriefSentence(text=update_statement(c), citations=tuple(sorted({sp.n for sp in support})),
+                                 support=tuple(sorted(support, key=lambda sp: (sp.n, sp.start))), salience=0.0,
+                                 agreement=1, status="update"))
     return out

@@ -19,12 +19,21 @@ from summarize.briefing.attribute import (
     disagreement_sentences,
     source_list,
 )
+from summarize.evidence import disagree, timeline
 from summarize.evidence.score import WEIGHTS, score_story
 from summarize.evidence.select import select
 from summarize.nlp.embed import Embedder, default_embedder
 from summarize.nlp.text import strip_dateline
 from summarize.options import Options
-from summarize.records import Brief, Disagreement, Evidence, Fact, Skipped, Story
+from summarize.records import (
+    Brief,
+    BriefSentence,
+    Disagreement,
+    Evidence,
+    Fact,
+    Skipped,
+    Story,
+)
 from summarize.write.base import Writer
 from summarize.write.writers import get_writer
 
@@ -39,6 +48,39 @@ def _versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+def order_by_time(sentences: Sequence[BriefSentence], evidence: Evidence) -> tuple[BriefSentence, ...]:
+    """A story told over several days reads in the order things happened.
+
+    When the story's articles were published on more than one day, the brief's sentences
+    are put in order of the event time of their first source sentence (its article's date
+    and its own words, "on Monday", "Nov. 2": :func:`summarize.evidence.timeline.event_time`);
+    ties and sentences with no known time keep the writer's order. A one-day story is left
+    as written.
+    """
+    published = {a.id: a.published or timeline.opening_date(a.text) for a in evidence.story.articles}
+    if len({p[:10] for p in published.values() if p}) < 2:
+        return tuple(sentences)
+
+    def when(s: BriefSentence) -> str:
+        for sp in s.support:
+            w = timeline.event_time(sp.text, published.get(sp.article_id, ""))
+            if w is not None:
+                return w.iso()
+        return ""
+
+    times = [when(s) for s in sentences]
+    known = [t for t in times if t]
+    if not known:
+        return tuple(sentences)
+    # A sentence with no known time keeps the time of the one before it (or the earliest).
+    filled, last = [], min(known)
+    for t in times:
+        last = t or last
+        filled.append(last)
+    order = sorted(range(len(sentences)), key=lambda i: (filled[i], i))
+    return tuple(sentences[i] for i in order)
 
 
 def _title(evidence: Evidence, cited: dict[str, int]) -> str:
@@ -84,14 +126,14 @@ def brief_story(
     numbers = {s.article_id: s.n for s in sources}
     t0 = time.perf_counter()
     if not writer.generative:
-        sentences = attribute(draft, evidence, sources)
+        sentences = order_by_time(attribute(draft, evidence, sources), evidence)
         counts = {"extracted": len(sentences), "kept": 0, "repaired": 0, "dropped": 0}
     else:
         # Disagreements are stated inside the word budget, not on top of it.
         stated = tuple(disagreement_sentences(evidence, sources))
         budget = max(opts.words // 2, opts.words - sum(len(s.text.split()) for s in stated))
         generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, budget)
-        sentences = generated + stated
+        sentences = order_by_time(generated, evidence) + stated
     timings["attribute"] = time.perf_counter() - t0
 
     facts = tuple(
@@ -111,8 +153,10 @@ def brief_story(
             topic=c.topic, kind=c.kind,
             a_text=c.a.sentence.text, a_citations=(numbers[c.a.sentence.article_id],),
             b_text=c.b.sentence.text, b_citations=(numbers[c.b.sentence.article_id],),
+            subject=disagree.subject_phrase(c), when=c.b.when if c.kind == "update" or c.a.when == c.b.when else "",
+            a_figure=disagree.figure_text(c.a), b_figure=disagree.figure_text(c.b),
         )
-        for c in evidence.conflicts
+        for c in (*evidence.conflicts, *evidence.updates)
     )
     cited: dict[str, int] = {}
     for s in sentences:

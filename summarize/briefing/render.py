@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from summarize.briefing.safe import link_url, markdown_text
 from summarize.errors import OutputError
-from summarize.records import Brief, BriefSentence, citation_marks
+from summarize.records import Brief, BriefSentence, Disagreement, citation_marks
 
 
 def to_json(briefs: Brief | Sequence[Brief], indent: int = 2) -> str:
@@ -47,14 +47,15 @@ def to_markdown(brief: Brief) -> str:
         lines += ["**Confirmed by three or more outlets**", ""]
         lines += [f"- {_cited(f.text, f.citations)} ({f.support} outlets)" for f in brief.facts]
         lines.append("")
-    if brief.disagreements:
+    differ = [d for d in brief.disagreements if d.kind != "update"]
+    changed = [d for d in brief.disagreements if d.kind == "update"]
+    if differ:
         lines += ["**Where outlets differ**", ""]
-        for d in brief.disagreements:
-            lines.append(
-                f"- {markdown_text(d.topic, line_start=True)}: \u201c{markdown_text(d.a_text)}\u201d "
-                f"{citation_marks(d.a_citations)} vs "
-                f"\u201c{markdown_text(d.b_text)}\u201d {citation_marks(d.b_citations)}"
-            )
+        lines += [_disagreement(d) for d in differ]
+        lines.append("")
+    if changed:
+        lines += ["**Figures that changed**", ""]
+        lines += [_disagreement(d) for d in changed]
         lines.append("")
     if brief.unique:
         lines += ["**Reported by one outlet only**", ""]
@@ -73,6 +74,33 @@ def to_markdown(brief: Brief) -> str:
             parts.append(f"<{url}>")
         lines.append(f"{s.n}. " + ", ".join(parts))
     return "\n".join(lines) + "\n"
+
+
+def _disagreement(d: Disagreement) -> str:
+    """One line of "Where outlets differ" / "Figures that changed", both sides cited, the
+    two source sentences quoted under it so a reader can judge."""
+    if not (d.a_figure and d.b_figure):  # a brief written before figures were recorded
+        return (f"- {markdown_text(d.topic, line_start=True)}: \u201c{markdown_text(d.a_text)}\u201d "
+                f"{citation_marks(d.a_citations)} vs \u201c{markdown_text(d.b_text)}\u201d {citation_marks(d.b_citations)}")
+    subject = d.subject or d.topic
+    day = _day(d.when)
+    if d.kind == "update":
+        head = (f"- {markdown_text(subject[:1].upper() + subject[1:], line_start=True)}: "
+                f"{markdown_text(d.a_figure)} {citation_marks(d.a_citations)}, then "
+                f"{markdown_text(d.b_figure)} {citation_marks(d.b_citations)}{' on ' + day if day else ''} (latest)")
+    else:
+        head = (f"- {markdown_text(subject[:1].upper() + subject[1:], line_start=True)}{' on ' + day if day else ''}: "
+                f"{markdown_text(d.a_figure)} {citation_marks(d.a_citations)} vs "
+                f"{markdown_text(d.b_figure)} {citation_marks(d.b_citations)}")
+    return "\n".join([head, f"  - \u201c{markdown_text(d.a_text)}\u201d {citation_marks(d.a_citations)}",
+                      f"  - \u201c{markdown_text(d.b_text)}\u201d {citation_marks(d.b_citations)}"])
+
+
+def _day(iso: str) -> str:
+    from summarize.evidence.timeline import When, parse_published
+
+    day = parse_published(iso)
+    return When(day).label() if day else ""
 
 
 def _paragraph(sentences: Sequence[BriefSentence]) -> str:

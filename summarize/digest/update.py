@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from summarize.briefing.attribute import attribute_generated, source_list, supports_of
-from summarize.evidence.disagree import find_conflicts
+from summarize.evidence.disagree import find_conflicts, subject_phrase
 from summarize.evidence.score import ScoreOptions, claim_similarity, lexical_similarity
 from summarize.evidence.select import Selected, strip_dateline, words
 from summarize.nlp import segment
@@ -154,7 +154,10 @@ def _changes(evidence: Evidence, known: list[str], sim: np.ndarray, numbers: dic
     voices = {s.sentence.article_id: s.voice for s in today} | {EARLIER: EARLIER}
     changes: list[Change] = []
     seen: set[tuple[str, str]] = set()
-    for conflict in find_conflicts(today + past, both, voices, min_similarity=CHANGE_MIN_SIMILARITY):
+    # Across days a changed figure is what the disagreement rules call an update (or, when
+    # nothing dates the earlier sentence, a plain difference): both are changes here.
+    for conflict in find_conflicts(today + past, both, voices, min_similarity=CHANGE_MIN_SIMILARITY,
+                                   kinds=("real", "update")):
         before, after = (conflict.a, conflict.b) if conflict.a.sentence.article_id == EARLIER else (conflict.b, conflict.a)
         if before.sentence.article_id != EARLIER or after.sentence.article_id == EARLIER:
             continue
@@ -165,7 +168,7 @@ def _changes(evidence: Evidence, known: list[str], sim: np.ndarray, numbers: dic
         # Cite every article of today that reports the new figure (its claim group).
         group = next((s.group for s in today if s.sentence == after.sentence), -1)
         articles = evidence.groups[group].article_ids if group >= 0 else (after.sentence.article_id,)
-        changes.append(Change(topic=conflict.topic, before=strip_dateline(before.sentence.text),
+        changes.append(Change(topic=subject_phrase(conflict), before=strip_dateline(before.sentence.text),
                               after=strip_dateline(after.sentence.text),
                               citations=tuple(sorted({numbers[a] for a in articles}))))
     return changes

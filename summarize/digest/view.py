@@ -87,6 +87,9 @@ class StoryView:
     voices: tuple[Voice, ...]
     related: tuple[tuple[str, str, bool], ...]  # story id, title, shown on this page
     urls: dict[int, str]  # source number -> its http(s) URL (checked), when it has one
+    # figures of the brief that changed over the story's days (Disagreement.kind "update"):
+    # the figure, marks of the earlier and of the latest report
+    updates: tuple[tuple[Disagreement, tuple[Mark, ...], tuple[Mark, ...]], ...] = ()
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -182,9 +185,11 @@ def story_view(story: DigestStory, on_page: frozenset[str] = frozenset()) -> Sto
     unique = tuple((f, view.outlets_of(f.citations), notes.marks(f.citations)) for f in single[:UNIQUE_SHOWN])
     disagreements = tuple((d, view.outlets_of(d.a_citations), notes.marks(d.a_citations),
                            view.outlets_of(d.b_citations), notes.marks(d.b_citations))
-                          for d in brief.disagreements)
+                          for d in brief.disagreements if d.kind != "update")
+    updates = tuple((d, notes.marks(d.a_citations), notes.marks(d.b_citations))
+                    for d in brief.disagreements if d.kind == "update")
     return replace(view, unique=unique, disagreements=disagreements, notes=tuple(notes.notes.values()),
-                   quoted=frozenset(notes.quoted), unique_more=len(single) - len(unique))
+                   quoted=frozenset(notes.quoted), unique_more=len(single) - len(unique), updates=updates)
 
 
 def story_views(digest: Digest) -> tuple[StoryView, ...]:

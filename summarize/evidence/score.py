@@ -244,14 +244,17 @@ def score_story(
             salience=scored[members[0]].salience,
         ))
 
-    from summarize.evidence import disagree
+    from summarize.evidence import disagree, timeline
 
-    conflicts = disagree.find_conflicts(scored, claim, voices)
+    published = {a.id: a.published or timeline.opening_date(a.text) for a in story.articles}
+    found = disagree.find_conflicts(scored, claim, voices, published=published, kinds=("real", "update"))
+    conflicts = [c for c in found if c.kind == "number"]
+    updates = [c for c in found if c.kind == "update" and disagree.running_tally(c)]
     unique = tuple(unique_claims(groups))
     clock.lap("score")
     return Evidence(
         story=story, sentences=tuple(scored), groups=tuple(groups), conflicts=tuple(conflicts),
-        unique=unique, key_terms=tuple(terms), vectors=vectors,
+        updates=tuple(updates), unique=unique, key_terms=tuple(terms), vectors=vectors,
     )
 
 
