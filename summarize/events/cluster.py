@@ -84,6 +84,10 @@ class ClusterOptions:
         threshold: Minimum average similarity (the weighted mean below, about 0..1) of all
             cross pairs for two groups to merge. 0.12 is the middle of the range (0.08-0.14)
             where MultiLing 2011 and Multi-News both reach B-cubed F1 >= 0.97.
+        join_threshold: The same bar for new articles joining a story already in a
+            :class:`StoryIndex` (an earlier night's): 0.14, the top of that range. A wrong
+            join puts another event under a story readers have followed, while a missed
+            one still shows as a new story of the same thread, listed as related.
         relative: Two groups of two or more articles also need a link of at least this
             share of the smaller of their mean inner similarities, capped at 0.5 so a pair
             of wire copies does not look impossibly tight (relative closeness, Karypis et
@@ -128,6 +132,7 @@ class ClusterOptions:
     """
 
     threshold: float = 0.12
+    join_threshold: float = 0.14
     embedding_weight: float = 1.0
     text_weight: float = 2.0
     lead_weight: float = 0.5

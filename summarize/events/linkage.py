@@ -51,6 +51,7 @@ class LinkageSettings(Protocol):
     density_neighbors: int
     density_margin: float
     density_prior: float
+    join_threshold: float
     pair_margin: float
     pair_sure: float
     single_relative: float
@@ -317,7 +318,8 @@ def agglomerate(
 
     ``link(A, B) = (sum_A . sum_B) / (|A| |B|) - decay(gap)``: the mean similarity of all
     cross pairs, less the time decay between the groups' date ranges; ``sims`` holds the
-    mean for the initial ``pairs``. With densities, a merge also needs ``link - (mean
+    mean for the initial ``pairs``. Joining a frozen group (an indexed story) needs a link
+    of at least ``join_threshold`` instead. With densities, a merge also needs ``link - (mean
     density of A + mean density of B) / 2 >= density_margin``, and that margin orders the
     merges; two single nodes then need a margin of at least ``pair_margin`` (or a link of
     at least ``pair_sure``). Two groups of two or more need a link of ``relative`` times
@@ -343,8 +345,8 @@ def agglomerate(
             return
         # Soft time decay: days between the groups' date ranges cost similarity.
         link = cross[a][b] / (size[a] * size[b]) - per_day * max(0.0, gap - grace)
-        if link < opts.threshold:
-            return
+        if link < (opts.join_threshold if frozen[a] or frozen[b] else opts.threshold):
+            return  # joining an indexed (earlier) story takes a little more
         key = link
         if density is not None:
             key = link - 0.5 * (density[a] / size[a] + density[b] / size[b])

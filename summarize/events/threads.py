@@ -56,6 +56,11 @@ class ThreadSettings:
     single_relative: float = 0.0
     single_cap: float = 0.5
 
+    @property
+    def join_threshold(self) -> float:
+        """Joining an existing thread takes the same bar as forming one."""
+        return self.threshold
+
 
 def _key(first_day: float, sid: str) -> tuple[bool, float, str]:
     return (math.isnan(first_day), 0.0 if math.isnan(first_day) else first_day, sid)
