@@ -19,6 +19,10 @@ Printed figures:
   their cluster's day-1 articles (a join no day-1 mistake explains);
 * B-cubed precision / recall / F1 of both days' stories together against the clusters, the
   same measure as ``bench_cluster.py`` for one batch;
+* **continuity through threads**: share of day-2 articles in their cluster's day-1 story or
+  in a new story on that story's thread (listed as related in the digest), and **wrong
+  thread links**: share of day-2 articles in a new story whose thread holds earlier stories,
+  none of them with an article of their cluster;
 * day-2 stories with a "what is new" block, mean new claims and changed figures per update;
 * novelty check: share of "what is new" sentences that are not in the day-1 text of the
   story (no day-1 sentence shares 80% of their words);
@@ -107,6 +111,10 @@ def main() -> None:
             runs.append(digest.run([str(source)], date=day, out_dir=Path(tmp) / day, store=store,
                                    options=Options(model=args.model), embedder=embedder))
             seconds.append(time.perf_counter() - t0)
+        from summarize.digest.store import Store
+
+        with Store(store) as db:
+            index = db.load_index()
     first, second = runs
     story_of = {a: s.story_id for s in first.stories for a in s.article_ids}
     majority: dict[str, str] = {}  # cluster -> story holding most of its day-1 articles
@@ -119,6 +127,16 @@ def main() -> None:
     recall = sum(placed.get(a) == majority.get(truth[a]) for a in placed) / max(1, len(placed))
     wrong = sum(placed[a] in set(story_of.values()) and placed[a] not in votes[truth[a]]
                 for a in placed) / max(1, len(placed))
+    thread = {sid: index.thread_of(sid) for sid in set(story_of.values()) | set(placed.values())}
+    day1_threads = collections.defaultdict(set)  # thread -> clusters with a day-1 story on it
+    for a, sid in story_of.items():
+        day1_threads[thread[sid]].add(truth[a])
+    fresh = [a for a in placed if placed[a] not in set(story_of.values())]
+    through = sum(placed[a] == majority.get(truth[a])
+                  or (a in fresh and thread[placed[a]] == thread.get(majority.get(truth[a]), "-"))
+                  for a in placed) / max(1, len(placed))
+    wrong_thread = sum(bool(day1_threads[thread[placed[a]]]) and truth[a] not in day1_threads[thread[placed[a]]]
+                       for a in fresh) / max(1, len(placed))
     from bench_cluster import bcubed
 
     both = story_of | placed
@@ -150,6 +168,10 @@ def main() -> None:
     print(f"| continuity recall (day-2 articles in their cluster's day-1 story) | {recall:.1%} |")
     print(f"| wrong joins (day-2 articles in an earlier story with none of their cluster) | {wrong:.1%} |")
     print(f"| B-cubed P / R / F1, both days | {b_p:.3f} / {b_r:.3f} / {b_f:.3f} |")
+    print(f"| continuity through threads (day-2 articles in their cluster's day-1 story or on its thread) "
+          f"| {through:.1%} |")
+    print(f"| wrong thread links (day-2 articles in a new story on a thread of other clusters only) "
+          f"| {wrong_thread:.1%} |")
     print(f"| day-2 stories with a \"what is new\" block | {len(updates)} of {len(second.stories)} |")
     if updates:
         print(f"| new claims per update (mean) | {sum(new_claims) / len(updates):.2f} |")

@@ -115,6 +115,37 @@ JOBLESS_CLAIMS = [
     "picked up.",
 ]
 
+# Two nights of the Senate infrastructure talks: Thursday's Republican counteroffer (two
+# reports), a late report of it on Friday (the same event), and two reports of the White
+# House's answer on Friday (a new event of the same storyline, so of the same thread).
+INFRASTRUCTURE_TALKS = {
+    "offer": [
+        "Senate Republicans on Thursday unveiled a $568 billion infrastructure plan, a "
+        "counteroffer to the White House. Senator Shelley Capito said the plan covers roads, "
+        "bridges and broadband. Democrats said the Republican offer in the Senate was far too "
+        "small.",
+        "The $568 billion Republican infrastructure proposal, presented in the Senate by "
+        "Shelley Capito, would pay for roads, bridges, airports and broadband. The White House "
+        "called the Senate Republicans' plan a starting point, while Democrats said it was too "
+        "small.",
+    ],
+    "late": [
+        "A day after unveiling it, Senate Republicans defended their $568 billion infrastructure "
+        "counteroffer on Friday. Senator Shelley Capito said the plan for roads, bridges and "
+        "broadband was a serious offer to the White House, while Democrats in the Senate still "
+        "called it far too small.",
+    ],
+    "answer": [
+        "President Biden cut his infrastructure proposal to $1.7 trillion on Friday, trimming "
+        "$550 billion from his opening bid in a new offer to Republicans. Press secretary Jen "
+        "Psaki said the revised plan moves broadband and research money into other bills, and "
+        "that the Republican offer of Thursday had been far too small.",
+        "The White House lowered its infrastructure bid by $550 billion to $1.7 trillion on "
+        "Friday. Jen Psaki said President Biden shifted research and broadband spending into "
+        "other legislation to meet Republicans halfway, after rejecting their offer as too small.",
+    ],
+}
+
 
 # Three outlets' reports of one bridge collapse (12 dead), for the evidence and attribution tests.
 BRIDGE = (

@@ -84,6 +84,10 @@ class ClusterOptions:
         threshold: Minimum average similarity (the weighted mean below, about 0..1) of all
             cross pairs for two groups to merge. 0.12 is the middle of the range (0.08-0.14)
             where MultiLing 2011 and Multi-News both reach B-cubed F1 >= 0.97.
+        join_threshold: The same bar for new articles joining a story already in a
+            :class:`StoryIndex` (an earlier night's): 0.14, the top of that range. A wrong
+            join puts another event under a story readers have followed, while a missed
+            one still shows as a new story of the same thread, listed as related.
         relative: Two groups of two or more articles also need a link of at least this
             share of the smaller of their mean inner similarities, capped at 0.5 so a pair
             of wire copies does not look impossibly tight (relative closeness, Karypis et
@@ -104,6 +108,16 @@ class ClusterOptions:
             similarities, missing ones counted as ``density_prior``; two groups merge only
             while ``link - (mean density of A + mean density of B) / 2`` is at least
             ``density_margin``. ``density_neighbors=0`` turns it off.
+        pair_margin / pair_sure: Two single articles (no third report to confirm them)
+            merge only if their link stands out from both neighbourhoods by at least
+            ``pair_margin`` (the density margin above, stricter), or is at least
+            ``pair_sure`` outright. Keeps lone reports of one beat (the half-reported
+            events of a night) from pairing up with their nearest other event. Needs the
+            density rule on.
+        single_relative / single_cap: A single article joins a group of two or more only
+            with a link of at least ``single_relative`` times the group's mean inner
+            similarity (capped at ``single_cap``): the relative-closeness rule from the
+            group's side. 0 turns it off.
         thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
             (:mod:`summarize.events.threads`): stories whose average link, less
             ``thread_decay_per_day`` per day between their date ranges, is at least
@@ -118,6 +132,7 @@ class ClusterOptions:
     """
 
     threshold: float = 0.12
+    join_threshold: float = 0.14
     embedding_weight: float = 1.0
     text_weight: float = 2.0
     lead_weight: float = 0.5
@@ -130,6 +145,10 @@ class ClusterOptions:
     density_neighbors: int = 5
     density_margin: float = -0.1
     density_prior: float = 0.02
+    pair_margin: float = 0.05
+    pair_sure: float = 0.3
+    single_relative: float = 0.5
+    single_cap: float = 0.4
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0

@@ -51,6 +51,11 @@ class LinkageSettings(Protocol):
     density_neighbors: int
     density_margin: float
     density_prior: float
+    join_threshold: float
+    pair_margin: float
+    pair_sure: float
+    single_relative: float
+    single_cap: float
     neighbors: int
     exact_limit: int
     probes: int
@@ -313,9 +318,13 @@ def agglomerate(
 
     ``link(A, B) = (sum_A . sum_B) / (|A| |B|) - decay(gap)``: the mean similarity of all
     cross pairs, less the time decay between the groups' date ranges; ``sims`` holds the
-    mean for the initial ``pairs``. With densities, a merge also needs ``link - (mean
+    mean for the initial ``pairs``. Joining a frozen group (an indexed story) needs a link
+    of at least ``join_threshold`` instead. With densities, a merge also needs ``link - (mean
     density of A + mean density of B) / 2 >= density_margin``, and that margin orders the
-    merges. Returns the member nodes of every final group, each sorted.
+    merges; two single nodes then need a margin of at least ``pair_margin`` (or a link of
+    at least ``pair_sure``). Two groups of two or more need a link of ``relative`` times
+    their cohesion, a single node joining a group ``single_relative`` times the group's
+    (capped at ``single_cap``). Returns the member nodes of every final group, each sorted.
     """
     n = len(nodes.size)
     size, frozen, density = nodes.size, nodes.frozen, nodes.density
@@ -336,18 +345,28 @@ def agglomerate(
             return
         # Soft time decay: days between the groups' date ranges cost similarity.
         link = cross[a][b] / (size[a] * size[b]) - per_day * max(0.0, gap - grace)
-        if link < opts.threshold:
-            return
+        if link < (opts.join_threshold if frozen[a] or frozen[b] else opts.threshold):
+            return  # joining an indexed (earlier) story takes a little more
         key = link
         if density is not None:
             key = link - 0.5 * (density[a] / size[a] + density[b] / size[b])
             if key < opts.density_margin:
+                return
+            if size[a] == size[b] == 1 and key < opts.pair_margin and link < opts.pair_sure:
+                # Two lone reports, no third to confirm them: being each other's closest in
+                # a crowded beat is not enough, the link must stand out from both
+                # neighbourhoods (or be high outright).
                 return
         if opts.relative > 0 and size[a] > 1 and size[b] > 1:
             # Relative closeness (Karypis et al., 1999): the link must be comparable to
             # how tight the groups already are, so two tight groups on one topic stay apart.
             tight = min(nodes.cohesion(a), nodes.cohesion(b), _COHESION_CAP)
             if link < opts.relative * tight:
+                return
+        elif opts.single_relative > 0 and (size[a] > 1) != (size[b] > 1):
+            # A lone report joining a group: the same rule on the group's side alone.
+            group = a if size[a] > 1 else b
+            if link < opts.single_relative * min(nodes.cohesion(group), opts.single_cap):
                 return
         lo, hi = (a, b) if a < b else (b, a)
         heapq.heappush(heap, (-key, lo, hi, version[lo], version[hi]))

@@ -51,6 +51,15 @@ class ThreadSettings:
     density_neighbors: int = 0
     density_margin: float = 0.0
     density_prior: float = 0.0
+    pair_margin: float = 0.0
+    pair_sure: float = 0.0
+    single_relative: float = 0.0
+    single_cap: float = 0.5
+
+    @property
+    def join_threshold(self) -> float:
+        """Joining an existing thread takes the same bar as forming one."""
+        return self.threshold
 
 
 def _key(first_day: float, sid: str) -> tuple[bool, float, str]:

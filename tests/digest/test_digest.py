@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import JOBLESS_CLAIMS, LATER_TRIP, ROOT, TRIP, HashingEmbedder
+from conftest import (
+    INFRASTRUCTURE_TALKS,
+    JOBLESS_CLAIMS,
+    LATER_TRIP,
+    ROOT,
+    TRIP,
+    HashingEmbedder,
+)
 
 from summarize.digest import job as digest
 from summarize.digest import records as digest_records
@@ -368,3 +375,30 @@ def test_a_new_event_of_a_thread_names_the_earlier_story_as_related(tmp_path):
     assert second.related == ((first.story_id, first.title),)  # ... of the same thread
     page = (tmp_path / "o2" / "digest.html").read_text()
     assert "Related:" in page and "not in this digest" in page
+
+
+def _talks_night(tmp_path: Path, day: str, rows: list[tuple[str, str, str]]) -> Path:
+    path = tmp_path / f"talks-{day}.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "published": day, "outlet": f"Outlet {n}", "title": title,
+                                        "text": text}) + "\n"
+                            for n, (i, title, text) in enumerate(rows)))
+    return path
+
+
+def test_next_night_the_same_event_continues_its_story_and_a_new_event_of_its_thread_is_related(tmp_path):
+    talks, store = INFRASTRUCTURE_TALKS, tmp_path / "s.sqlite"
+    offer = "Senate Republicans offer $568 billion for infrastructure"
+    night1 = _run([_talks_night(tmp_path, "2021-04-22", [(f"offer{i}", offer, t)
+                                                          for i, t in enumerate(talks["offer"])])],
+                  "2021-04-22", tmp_path / "o1", store)
+    answer = "White House cuts its infrastructure bid to $1.7 trillion"
+    night2 = _run([_talks_night(tmp_path, "2021-04-23", [("offer-late", offer, talks["late"][0])]
+                                + [(f"answer{i}", answer, t) for i, t in enumerate(talks["answer"])])],
+                  "2021-04-23", tmp_path / "o2", store)
+    (first,) = night1.stories
+    by_id = {s.story_id: s for s in night2.stories}
+    continued = by_id[first.story_id]  # the late report joined Thursday's story ...
+    assert continued.article_ids == ("offer-late",) and continued.previous is not None
+    (new,) = [s for s in night2.stories if s.story_id != first.story_id]  # ... the answer did not
+    assert sorted(new.article_ids) == ["answer0", "answer1"] and new.previous is None
+    assert new.related == ((first.story_id, continued.title),)  # same thread, listed as related

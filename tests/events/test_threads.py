@@ -8,10 +8,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import JOBLESS_CLAIMS
+from conftest import INFRASTRUCTURE_TALKS, JOBLESS_CLAIMS
 
 from summarize.errors import InputError
-from summarize.events.cluster import ClusterOptions, StoryIndex, cluster, cluster_report
+from summarize.events.cluster import (
+    ClusterOptions,
+    StoryIndex,
+    cluster,
+    cluster_report,
+    cluster_vectors,
+)
 from summarize.events.threads import thread_id
 from summarize.records import Article
 
@@ -172,3 +178,54 @@ def test_an_index_of_the_old_layout_is_refused():
         StoryIndex.from_dict({**old, "version": 1})
     with pytest.raises(InputError):
         StoryIndex.from_dict({**old, "version": StoryIndex.VERSION})
+
+
+def infrastructure_nights() -> tuple[list[Article], list[Article]]:
+    talks = INFRASTRUCTURE_TALKS
+    first = [Article(id=f"offer{i}", text=t, published="2021-04-22")
+             for i, t in enumerate(talks["offer"])]
+    second = [Article(id="offer-late", text=talks["late"][0], published="2021-04-23")] + [
+        Article(id=f"answer{i}", text=t, published="2021-04-23") for i, t in enumerate(talks["answer"])]
+    return first, second
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["fake", "minilm"])
+def test_next_night_same_event_joins_and_a_new_event_of_the_thread_is_a_new_story(real):
+    from summarize.nlp.embed import default_embedder
+
+    embedder = default_embedder() if real else FAKE
+    first, second = infrastructure_nights()
+    index = StoryIndex()
+    night1 = index.assign(first, embedder=embedder)
+    (story1,) = set(night1.assignments.values())
+    index = StoryIndex.from_dict(index.to_dict())  # what the digest store does between nights
+    night2 = index.assign(second, embedder=embedder)
+    assert night2.assignments["offer-late"] == story1  # the same event continues its story
+    story2 = night2.assignments["answer0"]
+    assert night2.assignments["answer1"] == story2 and night2.created == (story2,)
+    assert story2 != story1 and night2.threads[story2] == night2.threads[story1] == thread_id(story1)
+    assert index.related(story2) == [story1]
+
+
+def crowded_beat(lone: int = 12, dim: int = 256, beat: float = 0.18, pair: float = 0.6):
+    """Unit vectors of ``lone`` single reports of one beat (cosine about ``beat`` with
+    each other, none closer) plus two reports of one event (cosine about ``pair``)."""
+    rng = np.random.default_rng(3)
+    basis, _ = np.linalg.qr(rng.standard_normal((dim, lone + 4)))
+    common, shared, own = basis[:, 0], basis[:, 1], basis[:, 2:].T
+    x = np.sqrt(beat) * common + np.sqrt(1 - beat) * own[: lone + 2]
+    x[-2:] = (np.sqrt(beat) * common + np.sqrt(pair - beat) * shared
+              + np.sqrt(1 - pair) * own[lone : lone + 2])
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_lone_reports_of_a_crowded_beat_do_not_pair_up():
+    x = crowded_beat()
+    options = ClusterOptions(threshold=0.12)
+    labels = cluster_vectors(x, options=options)
+    assert len(set(labels[:-2])) == 12  # each lone report stays alone ...
+    assert labels[-1] == labels[-2] and labels[-1] not in labels[:-2]  # ... the clear pair forms
+    # Before the lone-report rules (pair margin, relative closeness from one side) the
+    # beat chained into a single story.
+    before = replace(options, pair_margin=-1.0, single_relative=0.0)
+    assert len(set(cluster_vectors(x, options=before)[:-2])) == 1
