@@ -7,14 +7,26 @@ from pathlib import Path
 
 import click
 
-from summarize.digest.engine import ENGINES, engine_named
+from summarize.digest.engine import ENGINES, Engine, LocalEngine
 from summarize.digest.job import run
+from summarize.errors import InputError
 from summarize.options import Options
 
 
 def _default_store() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "summarize" / "digest.sqlite"
+
+
+def _engine(name: str, address: str | None, workers: int | None) -> Engine:
+    """The engine ``--engine`` names; Ray is imported only for ``ray`` (``pip install 'summarize[ray]'``)."""
+    if name == "ray":
+        from summarize.digest.engine_ray import RayEngine
+
+        return RayEngine(address=address or "auto", workers=workers)
+    if address is not None or workers is not None:
+        raise InputError("--ray-address and --ray-workers need --engine ray")
+    return LocalEngine()
 
 
 @click.command("digest")
@@ -50,7 +62,7 @@ def digest_command(inputs, day, out_dir, store, model, words, config, engine, ra
     """
     options = Options.build(config, model=model, words=words)
     store = store or _default_store()
-    work = engine_named(engine, address=ray_address, workers=ray_workers)
+    work = _engine(engine, ray_address, ray_workers)
     if quiet:
         result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, engine=work)
     else:

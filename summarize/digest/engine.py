@@ -13,22 +13,34 @@ that writes the store:
 
 :class:`LocalEngine` is the default and is exactly the single-process digest.
 :class:`~summarize.digest.engine_ray.RayEngine` (``summarize digest --engine ray``, the
-``[ray]`` extra) is imported only when asked for, so ``import summarize`` never imports Ray.
+``[ray]`` extra) is imported only when the command asks for it, so ``import summarize`` never
+imports Ray.
 See ``docs/scale.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, Self
 
-from summarize.errors import InputError
+from summarize.briefing.compose import brief_story
+from summarize.events import syndication
+from summarize.evidence.score import score_story
 from summarize.ingest.prepare import cleaned
 from summarize.nlp.embed import Embedder
 from summarize.options import Options
-from summarize.records import Article, Brief, Skipped, Story
+from summarize.records import Article, Brief, Evidence, Skipped, Story
 
 ENGINES = ("local", "ray")
+
+
+def write_brief(story: Story, opts: Options, vectors: Embedder) -> tuple[Brief, Evidence]:
+    """A new brief of ``story`` and the evidence it was made from (what every engine runs)."""
+    story = replace(story, voices=syndication.voices(story.articles))
+    timings: dict[str, float] = {}
+    evidence = score_story(story, vectors, timings=timings)
+    return brief_story(story, opts, embedder=vectors, timings=timings, evidence=evidence), evidence
 
 
 class Engine(Protocol):
@@ -71,21 +83,3 @@ class LocalEngine:
     def briefs(self, jobs, options, embedder):
         """None ahead of the loop: :func:`~summarize.digest.job.run` writes each brief in turn."""
         return iter(())
-
-
-def engine_named(name: str, *, address: str | None = None, workers: int | None = None) -> Engine:
-    """The engine called ``name`` (one of :data:`ENGINES`); ``address`` and ``workers`` are Ray's.
-
-    Raises:
-        InputError: an unknown engine, or Ray options given to the local engine.
-        ResourceMissingError: ``ray`` is asked for but not installed (``pip install 'summarize[ray]'``).
-    """
-    if name == "local":
-        if address is not None or workers is not None:
-            raise InputError("--ray-address and --ray-workers need --engine ray")
-        return LocalEngine()
-    if name == "ray":
-        from summarize.digest.engine_ray import RayEngine
-
-        return RayEngine(address=address or "auto", workers=workers)
-    raise InputError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")

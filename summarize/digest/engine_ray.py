@@ -32,6 +32,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from summarize.digest.engine import write_brief
 from summarize.digest.store import Store
 from summarize.errors import (
     InputError,
@@ -109,9 +110,6 @@ class DigestWorker:
         return np.asarray(self._vectors().encode(texts), dtype=np.float32)
 
     def briefs(self, jobs: list[tuple[str, Story]], options: Options) -> tuple[list[tuple[str, dict]], list]:
-        # Imported here: the job imports the engines, not the other way round.
-        from summarize.digest.job import write_brief
-
         recording = _Recording(self._vectors())
         made = [(key, write_brief(story, options, recording)[0].to_dict()) for key, story in jobs]
         return made, list(recording.made.items())

@@ -30,9 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from summarize.briefing.compose import brief_story
 from summarize.digest import update
-from summarize.digest.engine import Engine, LocalEngine
+from summarize.digest.engine import Engine, LocalEngine, write_brief
 from summarize.digest.rank import ISO_DAY, brief_key, member_key, score, update_key
 from summarize.digest.records import Digest, DigestStory, Previous
 from summarize.digest.render import write_log, write_outputs
@@ -85,14 +84,6 @@ def prepare(raw: Sequence[Article], day: Date, skipped: list[Skipped],
     """Cleaned (by ``engine``), dated articles with their content hash; those left without text are skipped."""
     pairs = engine.clean(raw, skipped) if engine is not None else cleaned(raw, skipped)
     return [(_dated(article, day, skipped), digest_hash) for article, digest_hash in pairs]
-
-
-def write_brief(story: Story, opts: Options, vectors: Embedder) -> tuple[Brief, Evidence]:
-    """A new brief of ``story`` and the evidence it was made from."""
-    story = replace(story, voices=syndication.voices(story.articles))
-    timings: dict[str, float] = {}
-    evidence = score_story(story, vectors, timings=timings)
-    return brief_story(story, opts, embedder=vectors, timings=timings, evidence=evidence), evidence
 
 
 def _update(db: Store, story: Story, made: Brief, evidence: Evidence | None, past: PastStory,
