@@ -1,11 +1,16 @@
 """Benchmark of the nightly digest at aggregator scale: the local engine against Ray, stage by stage.
 
-Run from the repository root. The Ray runs need a cluster, started beforehand (``docs/scale.md``)::
+Run from the repository root. The Ray runs need a cluster, started beforehand (``docs/scale.md``);
+this one is two nodes of one CPU on this machine, on loopback addresses. ``--embedder hashing``
+(the fake of ``tests/conftest.py``: the plumbing without the model) needs ``tests/`` on the
+nodes' ``PYTHONPATH``::
 
-    RAY_USAGE_STATS_ENABLED=0 ray start --head --port 6390 --num-cpus 1 --include-dashboard=false
-    ray start --address 127.0.0.1:6390 --num-cpus 1          # a second node
-    .venv/bin/python benchmarks/bench_scale.py --sizes 10000 --engines local ray --ray-address 127.0.0.1:6390
-    .venv/bin/python benchmarks/bench_scale.py --sizes 50000 --stop-after articles   # the cheap stage only
+    export RAY_USAGE_STATS_ENABLED=0 PYTHONPATH=$PWD:$PWD/tests
+    ray start --head --node-ip-address 127.0.0.2 --port 6391 --num-cpus 1 --include-dashboard=false --disable-usage-stats
+    ray start --address 127.0.0.2:6391 --node-ip-address 127.0.0.3 --num-cpus 1     # a second node
+    .venv/bin/python benchmarks/bench_scale.py --sizes 10000 --engines local ray --ray-address 127.0.0.2:6391 --embedder hashing
+    .venv/bin/python benchmarks/bench_scale.py --sizes 1000 --stop-after stories --ray-address 127.0.0.2:6391   # MiniLM
+    .venv/bin/python benchmarks/bench_scale.py --sizes 50000 --stop-after articles --ray-address 127.0.0.2:6391  # ingest only
     ray stop
 
 Articles are perturbed copies of the AllSides documents of ``../shared/data/allsides2021_dev.jsonl``
