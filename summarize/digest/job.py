@@ -30,8 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from summarize.briefing.compose import brief_story
 from summarize.digest import update
+from summarize.digest.engine import Engine, LocalEngine, write_brief
 from summarize.digest.rank import ISO_DAY, brief_key, member_key, score, update_key
 from summarize.digest.records import Digest, DigestStory, Previous
 from summarize.digest.render import write_log, write_outputs
@@ -79,17 +79,11 @@ def _dated(article: Article, day: Date, skipped: list[Skipped]) -> Article:
     return article
 
 
-def prepare(raw: Sequence[Article], day: Date, skipped: list[Skipped]) -> list[tuple[Article, str]]:
-    """Cleaned, dated articles with their content hash; those left without text are skipped."""
-    return [(_dated(article, day, skipped), digest_hash) for article, digest_hash in cleaned(raw, skipped)]
-
-
-def _brief(story: Story, opts: Options, vectors: Embedder) -> tuple[Brief, Evidence]:
-    """A new brief of ``story`` and the evidence it was made from."""
-    story = replace(story, voices=syndication.voices(story.articles))
-    timings: dict[str, float] = {}
-    evidence = score_story(story, vectors, timings=timings)
-    return brief_story(story, opts, embedder=vectors, timings=timings, evidence=evidence), evidence
+def prepare(raw: Sequence[Article], day: Date, skipped: list[Skipped],
+            engine: Engine | None = None) -> list[tuple[Article, str]]:
+    """Cleaned (by ``engine``), dated articles with their content hash; those left without text are skipped."""
+    pairs = engine.clean(raw, skipped) if engine is not None else cleaned(raw, skipped)
+    return [(_dated(article, day, skipped), digest_hash) for article, digest_hash in pairs]
 
 
 def _update(db: Store, story: Story, made: Brief, evidence: Evidence | None, past: PastStory,
@@ -120,11 +114,14 @@ def run(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    engine: Engine | None = None,
 ) -> Digest:
     """Run the digest of ``date`` and write ``digest.md``/``.json``/``.html`` into ``out_dir``.
 
     ``progress(stage, done, total)`` is told how far the run is; ``checkpoint(stage)`` is
-    called right after each stage of :data:`STAGES` is committed to the store.
+    called right after each stage of :data:`STAGES` is committed to the store. ``engine``
+    runs cleaning, embedding and brief writing (:mod:`summarize.digest.engine`; default: this
+    process); everything else, and every write to the store, stays here.
 
     Raises:
         InputError: a bad date, no readable article at all, a store of a newer or unknown schema, a failed upgrade.
@@ -141,14 +138,15 @@ def run(
     out = ensure_folder(Path(out_dir), "output")
     ensure_folder(Path(store).parent, "store", StoreError)
     tell = progress or (lambda stage, done, total: None)
-    with StoreLock(Path(store)), Store(store) as db:
+    with StoreLock(Path(store)), Store(store) as db, engine or LocalEngine() as work:
         try:
-            return _run(db, inputs, day, out, opts, embedder, tell, checkpoint or (lambda stage: None))
+            return _run(db, inputs, day, out, opts, embedder, tell, checkpoint or (lambda stage: None), work)
         except sqlite3.DatabaseError as exc:
             raise sqlite_error(db.path, exc) from None
 
 
-def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skipped], opts: Options):
+def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Skipped], opts: Options,
+            engine: Engine):
     """Read, clean and store the inputs (committed before anything else happens)."""
     raw = read_inputs(inputs, skipped, opts.limits)
     if not raw and not db.articles_of_day(day.isoformat()):
@@ -156,7 +154,7 @@ def _ingest(db: Store, inputs: Sequence[str | Path], day: Date, skipped: list[Sk
         raise InputError(f"no readable article for {day}: {reasons}")
     limit = opts.limits.max_articles_per_night
     notes: list[Skipped] = []
-    added = db.add_articles(prepare(raw, day, notes), day.isoformat(), limit=limit)
+    added = db.add_articles(prepare(raw, day, notes, engine), day.isoformat(), limit=limit)
     # An article left for a later run is noted (a re-dated article...) when it is taken.
     later = set(added.deferred) - set(added.new)
     skipped.extend(s for s in notes if not (s.kept and s.id in later))
@@ -245,18 +243,45 @@ def _day_stories(db: Store, day: Date, skipped: list[Skipped]) -> tuple[list[tup
     return sorted(((score(s, day), s) for s in found), key=lambda p: (-p[0], p[1].id)), hashes
 
 
+def _briefs_ahead(db: Store, engine: Engine, ranked: list[tuple[float, Story]], hashes: dict[str, str],
+                  opts: Options, vectors: CachedEmbedder, day: Date, tell: Progress,
+                  checkpoint: Checkpoint) -> set[str]:
+    """The keys of the briefs ``engine`` wrote ahead of the ranked loop (none for the local
+    engine), each stored with the vectors made for it as it came back.
+
+    Keys are content keys, so a brief a retried task sends twice is stored once, and a brief
+    already stored (an earlier night, a killed run) is not asked for.
+    """
+    jobs: dict[str, Story] = {}
+    for _, story in ranked:
+        key = brief_key(story, hashes, opts, vectors.name)
+        if key not in jobs and db.get_brief(key) is None:
+            jobs[key] = story
+    done: set[str] = set()
+    for made, made_vectors in engine.briefs(list(jobs.items()), opts, vectors.inner):
+        db.put_vectors(made_vectors)
+        for key, brief in made:
+            if key in jobs and key not in done:
+                db.put_brief(key, jobs[key].id, day.isoformat(), brief.to_dict())
+                done.add(key)
+                checkpoint("brief")
+        tell("brief", len(done), len(jobs))
+    return done
+
+
 def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Options,
-         embedder: Embedder | None, tell: Progress, checkpoint: Checkpoint) -> Digest:
+         embedder: Embedder | None, tell: Progress, checkpoint: Checkpoint, engine: Engine) -> Digest:
     skipped: list[Skipped] = []
     tell("read", 0, len(inputs))
-    raw, added = _ingest(db, inputs, day, skipped, opts)
+    raw, added = _ingest(db, inputs, day, skipped, opts, engine)
     checkpoint("articles")
     tell("cluster", 0, 1)
     # Vectors are kept in the store; the model loads only if some text was never embedded.
-    vectors = CachedEmbedder(embedder if embedder is not None else default_embedder(), db)
+    vectors = CachedEmbedder(engine.embedder(embedder if embedder is not None else default_embedder()), db)
     index = _assign(db, vectors, skipped, day)
     checkpoint("stories")
     ranked, hashes = _day_stories(db, day, skipped)
+    made_ahead = _briefs_ahead(db, engine, ranked, hashes, opts, vectors, day, tell, checkpoint)
 
     results: list[DigestStory] = []
     keys: list[tuple[str, str]] = []
@@ -268,7 +293,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
         if cached is not None:
             made = Brief.from_dict(cached)
         else:
-            made, evidence = _brief(story, opts, vectors)
+            made, evidence = write_brief(story, opts, vectors)
             db.put_brief(key, story.id, day.isoformat(), made.to_dict())
             checkpoint("brief")
         previous = update = None
@@ -278,7 +303,7 @@ def _run(db: Store, inputs: Sequence[str | Path], day: Date, out: Path, opts: Op
             previous = Previous(past.day, past.story_id, href, (earlier or {}).get("title", ""))
             update = _update(db, story, made, evidence, past, earlier, key, opts, vectors, day, checkpoint)
         results.append(DigestStory(rank, story.id, value, made, tuple(a.id for a in story.articles),
-                                   story.outlets, cached is not None, previous, update))
+                                   story.outlets, cached is not None and key not in made_ahead, previous, update))
         keys.append((story.id, key))
     tell("brief", len(ranked), len(ranked))
     results = _with_related(db, index, results, day)
