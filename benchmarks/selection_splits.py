@@ -52,10 +52,11 @@ def splits(dataset: str, clusters: list[str]) -> dict[str, list[str]]:
     return {"held out": clusters}
 
 
-def fmt(values: list[float]) -> str:
+def fmt(values: list[float], signed: bool = False) -> str:
     iv = bootstrap(values, n_resamples=1000, seed=0)
-    return f"{100 * iv.mid:+.2f} ({100 * iv.low:+.2f}..{100 * iv.high:+.2f})" if min(values) < 0 \
-        else f"{100 * iv.mid:.2f} ({100 * iv.low:.2f}-{100 * iv.high:.2f})"
+    if signed:
+        return f"{100 * iv.mid:+.2f} ({100 * iv.low:+.2f}..{100 * iv.high:+.2f})"
+    return f"{100 * iv.mid:.2f} ({100 * iv.low:.2f}-{100 * iv.high:.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 b = [new[c][metric] for c in ids]
                 diff = [y - x for x, y in zip(a, b)]
                 print(f"| {dataset} | {split} | {len(ids)} | {metric.split('_')[0]} R "
-                      f"| {fmt(a)} | {fmt(b)} | {fmt(diff)} |")
+                      f"| {fmt(a)} | {fmt(b)} | {fmt(diff, signed=True)} |")
     return 0
 
 
