@@ -48,7 +48,6 @@ from summarize.records import ClaimGroup, Evidence, ScoredSentence
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class ConceptOptions:
     """Weights of the concept objective and the solver's bounds.
@@ -215,10 +214,12 @@ def solve(candidates: list[Candidate], weights: dict[str, float], limit: float,
     at its time limit (the better of greedy and the solver's incumbent is returned)."""
     if not candidates:
         return Solution((), 0.0, "ilp")
-    fallback = greedy(candidates, weights, limit, conflicts, sentence_weight)
+    def fallback() -> Solution:
+        return greedy(candidates, weights, limit, conflicts, sentence_weight)
+
     if len(candidates) > max_candidates:
         log.info("concept ILP skipped: %d candidates > %d; greedy", len(candidates), max_candidates)
-        return fallback
+        return fallback()
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
@@ -268,14 +269,15 @@ def solve(candidates: list[Candidate], weights: dict[str, float], limit: float,
                      max_candidates=max_candidates)
     if result.x is None:
         log.info("concept ILP found no solution (%s); greedy", result.message)
-        return fallback
+        return fallback()
     chosen = tuple(i for i in range(n) if result.x[i] > 0.5)
     score = objective(candidates, chosen, weights, sentence_weight)
     if result.status != 0:
         log.info("concept ILP stopped early (%s); keeping the better of incumbent and greedy",
                  result.message)
-        if fallback.objective >= score:
-            return fallback
+        quick = fallback()
+        if quick.objective >= score:
+            return quick
     return Solution(chosen, score, "ilp")
 
 
