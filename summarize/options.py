@@ -84,6 +84,9 @@ class Options:
         max_sentence_words: Source sentences longer than this are avoided as representatives
             when a shorter report of the same claim exists; ``None``: a quarter of ``words``,
             kept between 40 and 60.
+        selection: How claims are chosen (``docs/selection.md``): ``"ilp"`` (concept
+            coverage solved exactly, the default), ``"greedy"`` (the same objective, greedy)
+            or ``"mmr"`` (maximal marginal relevance, the method before issue 15).
         min_story_articles: Stories with fewer articles are still briefed (1 = keep all).
         cluster_threshold: Similarity threshold of story clustering; ``None`` uses the
             clusterer's documented default.
@@ -98,6 +101,7 @@ class Options:
     words: int = 120
     model: str = "extractive"
     max_sentence_words: int | None = None
+    selection: str = "ilp"
     min_story_articles: int = 1
     cluster_threshold: float | None = None
     sample: bool = False
@@ -112,6 +116,8 @@ class Options:
             raise InputError(f"words must be a whole number of at least 10, got {self.words!r}")
         if self.temperature <= 0 or not 0 < self.top_p <= 1:
             raise InputError("temperature must be > 0 and top_p in (0, 1]")
+        if self.selection not in ("ilp", "greedy", "mmr"):
+            raise InputError(f"selection must be 'ilp', 'greedy' or 'mmr', got {self.selection!r}")
         if not self.model or not isinstance(self.model, str):
             raise InputError("model must be 'extractive', 'default', 'fast', or a model id or folder")
 

@@ -41,8 +41,9 @@ class BriefSystem:
     ``summarize.brief`` is imported on first call, so registering it costs nothing.
     """
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, **options: str) -> None:
         self.model = model
+        self.options = options
         self.stage_seconds: dict[str, float] = {}
 
     def __call__(self, docs: Sequence[EvalDoc], words: int) -> str:
@@ -50,7 +51,7 @@ class BriefSystem:
         try:
             from summarize import brief
 
-            result = brief(articles, words=words, model=self.model)
+            result = brief(articles, words=words, model=self.model, **self.options)
             for stage, seconds in result.metadata.get("timings_s", {}).items():
                 self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
             return result.plain_text
@@ -62,13 +63,15 @@ class BriefSystem:
 def systems() -> dict[str, System]:
     """Every benchmark system by name (the ``--system`` choices): the registered baselines,
     then our pipeline with each registered writer (``extractive``, the packaged models, and
-    any a plugin adds)."""
+    any a plugin adds), and ``extractive-mmr``: the extractive writer over the MMR selection
+    that preceded the concept ILP (``Options.selection``), kept for comparison."""
     from summarize.registry import BASELINES, WRITERS, current
 
     registry = current()
     found: dict[str, System] = dict(registry.items(BASELINES))
     for name in registry.names(WRITERS):
         found.setdefault(name, BriefSystem(name))
+    found.setdefault("extractive-mmr", BriefSystem("extractive", selection="mmr"))
     return found
 
 

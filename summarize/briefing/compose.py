@@ -116,7 +116,7 @@ def brief_story(
     if evidence is None:
         evidence = score_story(story, embedder, timings=timings)
     t0 = time.perf_counter()
-    chosen = select(evidence, opts.words, max_sentence_words=opts.sentence_words)
+    chosen = select(evidence, opts.words, max_sentence_words=opts.sentence_words, method=opts.selection)
     timings["select"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     writer = writer or get_writer(opts.model)

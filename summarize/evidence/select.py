@@ -1,16 +1,28 @@
 """Content selection: which claims go into the brief, under a word budget.
 
-Greedy maximal marginal relevance (Carbonell & Goldstein, 1998) over claim groups. The
-value of a group is its salience times a support bonus, so a claim confirmed by several
-independent voices beats an equally central one that only one outlet reports::
+Three methods (``Options.selection``), all choosing at most one representative sentence per
+claim group. The value of a group is its salience times a support bonus, so a claim
+confirmed by several independent voices beats an equally central one that only one outlet
+reports::
 
     value(g)   = salience(g) * (1 + SUPPORT_BONUS * (support(g) - 1) / max(1, voices - 1))
+
+* ``"ilp"`` (default): concept coverage, an integer linear program over stemmed bigrams
+  weighted by how many independent voices report them and how salient their sentences are
+  (Gillick & Favre, 2009), plus each sentence's ``value``; see
+  :mod:`summarize.evidence.concepts`. Falls back to ``"greedy"`` on big stories or when
+  the solver hits its time limit.
+* ``"greedy"``: the same objective maximised greedily per word (Lin & Bilmes, 2010).
+* ``"mmr"``: greedy maximal marginal relevance (Carbonell & Goldstein, 1998) over groups::
+
     mmr(g)     = LAMBDA * value(g) - (1 - LAMBDA) * max_sim(g, selected)
 
-A group whose representative is too similar to one already chosen is skipped. The budget is
-met within +-20%: a sentence is added while the brief is under 80% of the target or when it
-brings the length closer to the target, and never when it would pass 120%. The chosen claims are ordered coherently: by the
-relative position of the representative in its article, then by date and article order.
+A sentence too similar (embedding cosine above ``MAX_REDUNDANCY``) to one already chosen
+is never added. The budget is met within +-20%: the ILP fills between the target and
+``ConceptOptions.upper`` (1.15) times it when the story allows; then, as in MMR, a sentence
+is added while the brief is under 80% of the target or when it brings the length closer to
+the target, and never when it would pass 120%. The chosen claims are ordered coherently: by
+the relative position of the representative in its article, then by date and article order.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from summarize.errors import InputError
 from summarize.nlp.text import strip_dateline, words
 from summarize.records import ClaimGroup, Evidence, ScoredSentence
 
@@ -51,11 +64,15 @@ def _representative(group: ClaimGroup, max_words: int) -> ScoredSentence:
     return fitting[0] if fitting else min(group.members, key=lambda m: words(strip_dateline(m.sentence.text)))
 
 
+METHODS = ("ilp", "greedy", "mmr")
+
+
 def select(
     evidence: Evidence,
     budget_words: int,
     *,
     max_sentence_words: int = 45,
+    method: str = "ilp",
 ) -> list[Selected]:
     """Pick claim groups for a brief of about ``budget_words`` words.
 
@@ -63,17 +80,84 @@ def select(
         evidence: The scored story.
         budget_words: Target length of the brief in words.
         max_sentence_words: Longer representatives are avoided when a shorter member exists.
+        method: ``"ilp"``, ``"greedy"`` or ``"mmr"`` (see the module docstring).
+
+    Raises:
+        InputError: ``method`` is not one of :data:`METHODS`.
     """
+    if method not in METHODS:
+        raise InputError(f"unknown selection method {method!r}; choose from {', '.join(METHODS)}")
     groups = list(evidence.groups)
     if not groups:
         return []
     n_voices = len({s.voice for s in evidence.sentences})
     top_salience = max(g.salience for g in groups) or 1.0
 
-    def value(g: ClaimGroup) -> float:
+    def value(g: ClaimGroup, salience: float | None = None) -> float:
         bonus = 1 + SUPPORT_BONUS * (g.support - 1) / max(1, n_voices - 1)
-        return g.salience / top_salience * bonus
+        return (g.salience if salience is None else salience) / top_salience * bonus
 
+    if method == "mmr":
+        chosen, remaining = _mmr(evidence, groups, value, budget_words, max_sentence_words)
+    else:
+        chosen, remaining = _concepts(evidence, groups, value, budget_words, max_sentence_words,
+                                      method)
+    if not chosen:  # every sentence is longer than the budget allows: take the best, cut.
+        g = remaining[0] if remaining else groups[0]
+        rep = _representative(g, max_sentence_words)
+        chosen.append(Selected(group=g, representative=rep, text=strip_dateline(rep.sentence.text)))
+    return order(evidence, chosen)
+
+
+def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words: int,
+              max_sentence_words: int, method: str) -> tuple[list[Selected], list[ClaimGroup]]:
+    from summarize.evidence import concepts
+
+    opts = concepts.DEFAULT
+    limit = opts.upper * budget_words
+    candidates = concepts.candidates_of(
+        evidence, groups, lambda g, m: value(g, m.salience), max_sentence_words, 1.2 * budget_words,
+        unigrams=opts.unigram_factor > 0)
+    weights = concepts.concept_weights(evidence, opts)
+    vectors = None
+    if candidates and evidence.vectors is not None:
+        vectors = np.array([evidence.vector(c.member.sentence.article_id, c.member.sentence.index)
+                            for c in candidates])
+    conflicts = concepts.conflicts(candidates, vectors, MAX_REDUNDANCY)
+    if method == "ilp":
+        solution = concepts.solve(candidates, weights, limit, conflicts,
+                                  sentence_weight=opts.sentence_weight, minimum=opts.lower * budget_words,
+                                  time_limit_s=opts.time_limit_s, node_limit=opts.node_limit,
+                                  gap=opts.gap, max_candidates=opts.max_candidates)
+    else:
+        solution = concepts.greedy(candidates, weights, limit, conflicts, opts.sentence_weight)
+    picked = list(solution.chosen)
+    total = sum(candidates[i].length for i in picked)
+    # Top up within +-20% of the target, best marginal gain first (as MMR's _fits does).
+    while True:
+        covered = {c for i in picked for c in candidates[i].concepts}
+        groups_in = {candidates[i].group.id for i in picked}
+        options = [
+            (-concepts.gain(cand, covered, weights, opts.sentence_weight), i)
+            for i, cand in enumerate(candidates)
+            if i not in picked and cand.group.id not in groups_in
+            and not any((min(i, j), max(i, j)) in conflicts for j in picked)
+            and _fits(total, cand.length, budget_words)
+        ]
+        if not options:
+            break
+        i = min(options)[1]
+        picked.append(i)
+        total += candidates[i].length
+    chosen = [Selected(group=candidates[i].group, representative=candidates[i].member,
+                       text=candidates[i].text) for i in picked]
+    chosen_ids = {s.group.id for s in chosen}
+    remaining = sorted((g for g in groups if g.id not in chosen_ids), key=lambda g: (-value(g), g.id))
+    return chosen, remaining
+
+
+def _mmr(evidence: Evidence, groups: list[ClaimGroup], value, budget_words: int,
+         max_sentence_words: int) -> tuple[list[Selected], list[ClaimGroup]]:
     chosen: list[Selected] = []
     chosen_vecs: list[np.ndarray] = []
     total = 0
@@ -99,11 +183,7 @@ def select(
         chosen_vecs.append(vec)
         total += words(text)
         remaining = [r for r in remaining if r.id != g.id]
-    if not chosen:  # every sentence is longer than the budget allows: take the best, cut.
-        g = remaining[0] if remaining else groups[0]
-        rep = _representative(g, max_sentence_words)
-        chosen.append(Selected(group=g, representative=rep, text=strip_dateline(rep.sentence.text)))
-    return order(evidence, chosen)
+    return chosen, remaining
 
 
 def order(evidence: Evidence, chosen: list[Selected]) -> list[Selected]:

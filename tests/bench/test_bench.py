@@ -148,6 +148,23 @@ def test_results_markdown_lists_every_run(tmp_path):
         results_markdown(tmp_path / "empty")
 
 
+def test_a_short_budget_run_gets_its_own_section_with_recall_intervals(tmp_path):
+    write_result(benchmark(DATA, "lead3", system=first_doc, options=FAST), tmp_path / "toy")
+    write_result(benchmark(DATA, "lead3", system=first_doc, words=100, options=FAST),
+                 tmp_path / "toy_100w")
+    text = results_markdown(tmp_path)
+    assert "## toy\n" in text and "## toy, 100 words\n" in text
+    assert "Warning" not in text  # the budgets are not mixed in one table
+    long_row, short_row = [line for line in text.splitlines() if line.startswith("| lead3")]
+    assert long_row.count("(") == 3  # F1 intervals only
+    assert short_row.count("(") == 5  # and recall intervals for the 100-word run
+
+
+def test_extractive_mmr_is_the_extractive_writer_over_mmr_selection():
+    mmr = systems()["extractive-mmr"]
+    assert mmr.model == "extractive" and mmr.options == {"selection": "mmr"}
+
+
 def test_cli_rouge_and_results(tmp_path):
     data = tmp_path / "set.jsonl"
     data.write_text("\n".join(json.dumps({
