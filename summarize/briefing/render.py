@@ -41,7 +41,7 @@ def to_markdown(brief: Brief) -> str:
     so a Markdown renderer shows it as text, never as HTML, a link or an image; only an
     ``http(s)`` source URL is written, as an autolink (:func:`~summarize.briefing.safe.link_url`).
     """
-    outlets = {s.n: s.outlet for s in brief.sources}
+    outlets = {s.n: s.credit for s in brief.sources}
     lines = [f"## {markdown_text(brief.title) or 'Untitled story'}", "", _paragraph(brief.sentences), ""]
     if brief.facts:
         lines += ["**Confirmed by three or more outlets**", ""]

@@ -144,3 +144,14 @@ def test_markdown_of_an_ordinary_brief_is_unchanged():
         "1. Alpha, \u201cT1\u201d, 2024-01-01, <https://a.example/1>\n"
         "2. Beta\n"
     )
+
+
+def test_one_outlet_claims_name_the_publisher_and_its_wire():
+    from dataclasses import replace
+
+    b = sample_brief()
+    b = replace(b, sources=(b.sources[0], replace(b.sources[1], outlet="ICARO Media Group",
+                                                   publisher="ICARO Media Group", wire="Reuters")))
+    md = render.to_markdown(b)
+    assert "- ICARO Media Group (Reuters): Engineers warned in 2019. [2]" in md
+    assert "2. ICARO Media Group (Reuters)" in md
