@@ -199,10 +199,12 @@ class AbstractiveWriter:
 
 
 def register(registry) -> None:
-    """Built-in plugin hook: a generative writer for every packaged model."""
+    """Built-in plugin hook: the claim-level writer (:mod:`summarize.write.fusion`, a
+    subclass of this one) for every packaged model."""
     from functools import partial
 
     from summarize.registry import MODELS, WRITERS
+    from summarize.write.fusion import FusionWriter
 
     for name in registry.names(MODELS):
-        registry.register(WRITERS, name, partial(AbstractiveWriter, name))
+        registry.register(WRITERS, name, partial(FusionWriter, name))

@@ -93,8 +93,8 @@ def cpu(monkeypatch, flags: str, backend: str | None = None) -> None:
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
-    (AVX2_ONLY, "onednn-fp32"),
-    (AVX512_NO_BF16, "onednn-fp32"),  # bf16 would run, emulated, but it is not faster
+    (AVX2_ONLY, "int8"),
+    (AVX512_NO_BF16, "int8"),  # bf16 would run, emulated, but int8 reads fewer bytes
     (AVX512_BF16, "onednn-bf16"),
     (AMX, "onednn-bf16"),
 ])
@@ -157,14 +157,17 @@ def test_backend_problem_names_the_missing_flag():
 # --- a model loaded on a simulated CPU ----------------------------------------------------
 
 
-def test_avx2_only_cpu_loads_with_fp32_and_never_calls_the_bf16_op(monkeypatch, tiny_llama, reorders):
+def test_avx2_only_cpu_loads_int8_with_an_fp32_head_and_never_calls_the_bf16_op(
+        monkeypatch, tiny_llama, reorders):
     cpu(monkeypatch, AVX2_ONLY)
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
     reorders.avx2 = True
     model = GenerativeModel(tiny_llama)
     model.load()
-    assert reorders.dtypes and set(reorders.dtypes) == {torch.float32}
-    assert model.runtime["backend"] == "onednn-fp32"
+    assert reorders.dtypes == [torch.float32]  # only the output head goes to oneDNN
+    assert model.runtime["backend"] == "int8"
+    layers = {type(m).__name__ for m in model._model.modules()}
+    assert "Int8Linear" in layers and "Linear" not in layers
     assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
 
 
@@ -223,5 +226,77 @@ def test_brief_metadata_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
     b = brief_story(story, Options(words=20, model=tiny_llama), embedder=HashingEmbedder(),
                     writer=AbstractiveWriter(tiny_llama))
     runtime = b.metadata["writer"]["runtime"]
-    assert runtime["backend"] == ("onednn-fp32" if cpu_linear.available() else "reference")
+    assert runtime["backend"] == ("int8" if cpu_linear.available() else "reference")
     assert runtime["requested"] == "auto" and "avx2" in runtime["cpu_flags"]
+
+
+# --- int8 ---------------------------------------------------------------------------------
+
+
+def test_int8_linear_stays_close_to_fp32():
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(256, 96)
+    x = torch.randn(5, 3, 256)
+    exact = layer(x)
+    got = cpu_linear.Int8Linear(layer.weight, layer.bias)(x)
+    assert got.shape == exact.shape and got.dtype == torch.float32
+    error = (got - exact).norm() / exact.norm()
+    assert error < 0.02, error  # 8-bit weights, 7-bit activations
+    assert (got - exact).abs().max() > 0  # really quantized, not a float copy
+
+
+def test_forcing_int8_runs_on_avx2_and_generates(monkeypatch, tiny_llama, reorders):
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    cpu(monkeypatch, AVX2_ONLY, backend="int8")
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    model = GenerativeModel(tiny_llama)
+    assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
+    assert model.runtime == {**model.runtime, "requested": "int8", "backend": "int8"}
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_int8_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
+    """The packaged 135M model: int8 decoder weights barely move its next-token logits."""
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    text = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people, "
+            "and rescue teams searched the water through the night.")
+    logits = {}
+    for backend in ("onednn-fp32", "int8"):
+        model = GenerativeModel("tiny", backend=backend)
+        model.load()
+        ids = model._tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            logits[backend] = model._model(**ids).logits[0].float()
+    exact, got = logits["onednn-fp32"], logits["int8"]
+    cosine = torch.nn.functional.cosine_similarity(exact, got, dim=-1)
+    assert cosine.min() > 0.98, cosine.min()
+    agree = (exact.argmax(-1) == got.argmax(-1)).float().mean()
+    assert agree >= 0.85, agree
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_batched_greedy_text_equals_one_by_one_on_the_tiny_model(monkeypatch):
+    from summarize.models.generative import DecodingOptions
+
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    model = get_model("tiny")
+    prompts = [
+        [{"role": "system", "content": "You rewrite news reports."},
+         {"role": "user", "content": "Shorten: The old river bridge in Springfield collapsed on "
+                                     "Tuesday morning, killing 12 people, officials said."}],
+        [{"role": "system", "content": "You rewrite news reports."},
+         {"role": "user", "content": "Combine: [1] Rescue teams searched the water. [2] Divers searched."}],
+        "Say hello.",
+    ]
+    batched = model.generate_batch(prompts, max_new_tokens=24)
+    alone = [model.generate(p, max_new_tokens=24, options=DecodingOptions()) for p in prompts]
+    assert [b.text for b in batched] == [a.text for a in alone]
+    assert [b.new_tokens for b in batched] == [a.new_tokens for a in alone]
+    assert len({b.prompt_tokens for b in batched}) > 1  # really padded to a common length
