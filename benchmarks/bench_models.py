@@ -117,8 +117,11 @@ def seed_brief(model_name: str, backend: str, words: int) -> dict:
     import summarize
     from summarize.models.generative import get_model
 
+    # The writer asks get_model() for the model with the backend of the setting: set it, so
+    # the model loaded here is the one the brief uses.
+    os.environ["SUMMARIZE_BACKEND"] = backend
     start = time.perf_counter()
-    model = get_model(model_name, backend=backend)
+    model = get_model(model_name)
     model.load()
     load_seconds = time.perf_counter() - start
     start = time.perf_counter()
