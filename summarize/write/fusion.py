@@ -239,3 +239,12 @@ def _one_sentence(text: str) -> str:
     parts = segment.split(text)
     return parts[0].strip() if parts else ""
 
+
+def register(registry) -> None:
+    """Built-in plugin hook: the claim-level writer for every packaged model."""
+    from functools import partial
+
+    from summarize.registry import MODELS, WRITERS
+
+    for name in registry.names(MODELS):
+        registry.register(WRITERS, name, partial(FusionWriter, name))
