@@ -87,12 +87,16 @@ class PackedLinear(nn.Module):
 
 class Int8Linear(nn.Module):
     """A linear layer with int8 weights (one scale per output channel), run by fbgemm's
-    dynamic int8 kernel: each input row is quantized to 8 bits on the fly, the product is
+    dynamic int8 kernel: each input tensor is quantized on the fly (one scale), the product is
     accumulated in int32 and scaled back to fp32.
 
     Activations use 7 bits (``reduce_range``): AVX2 CPUs without VNNI multiply 8-bit pairs
     into saturating 16-bit sums, and the lost bit keeps them from overflowing. Inputs and
     outputs stay fp32; the bias is added in fp32 by the kernel.
+
+    Experimental (backend ``int8``, never picked by ``auto``): the one activation scale per
+    tensor let the 135M model's outliers wreck its logits, and makes a sequence's output
+    depend on its batch (``docs/models.md``).
     """
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:

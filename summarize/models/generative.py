@@ -25,12 +25,13 @@ Backends (:data:`BACKENDS`; the ``backend`` argument, else ``$SUMMARIZE_BACKEND`
 ``auto``):
 
 * ``auto``: ``onednn-bf16`` when the CPU has native bf16 (``avx512_bf16`` or ``amx_bf16``),
-  else ``int8`` (else ``onednn-fp32`` when torch has no fbgemm); ``reference`` when torch
-  has no oneDNN.
-* ``int8``: int8 decoder weights with one scale per output channel, run by fbgemm's
-  dynamic int8 linear (activations quantized per row on the fly), fp32 oneDNN head. A
-  quarter of the fp32 bytes per token; on the simulated AVX2-only path the 1.5B model's
-  1536x8960 layer ran ~4-20x faster than oneDNN fp32 (``docs/models.md``).
+  else ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+* ``int8`` (opt-in, experimental): int8 decoder weights with one scale per output channel,
+  run by fbgemm's dynamic int8 linear (each input tensor quantized on the fly), fp32
+  oneDNN head. On the simulated AVX2-only path one 1536x8960 layer ran ~4-20x faster than
+  oneDNN fp32, but the per-tensor activation scale moved the tiny model's logits far
+  from fp32 and makes a sequence's output depend on its batch, so ``auto`` never picks
+  it (``docs/models.md``).
 * ``onednn-bf16``: bf16 decoder weights, fp32 head. Needs ``avx512bw`` or
   ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on AVX2-only CPUs).
 * ``onednn-fp32``: the portable fast path; any CPU, with a torch build that has oneDNN.
@@ -463,9 +464,9 @@ def resolve_backend(backend: str | None = None) -> str:
     if backend == "auto":
         if not cpu_linear.available():
             return "reference"
-        if cpu_linear.prefers_bf16():
-            return "onednn-bf16"
-        return "int8" if cpu_linear.int8_available() else "onednn-fp32"
+        # int8 is not chosen: its per-tensor activation quantization wrecked the tiny
+        # model's logits (docs/models.md); it stays an opt-in backend.
+        return "onednn-bf16" if cpu_linear.prefers_bf16() else "onednn-fp32"
     problem = cpu_linear.backend_problem(backend)
     if problem:
         raise ModelError(

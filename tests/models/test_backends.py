@@ -93,8 +93,8 @@ def cpu(monkeypatch, flags: str, backend: str | None = None) -> None:
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
-    (AVX2_ONLY, "int8"),
-    (AVX512_NO_BF16, "int8"),  # bf16 would run, emulated, but int8 reads fewer bytes
+    (AVX2_ONLY, "onednn-fp32"),
+    (AVX512_NO_BF16, "onednn-fp32"),  # bf16 would run, emulated, but it is not faster
     (AVX512_BF16, "onednn-bf16"),
     (AMX, "onednn-bf16"),
 ])
@@ -157,17 +157,14 @@ def test_backend_problem_names_the_missing_flag():
 # --- a model loaded on a simulated CPU ----------------------------------------------------
 
 
-def test_avx2_only_cpu_loads_int8_with_an_fp32_head_and_never_calls_the_bf16_op(
-        monkeypatch, tiny_llama, reorders):
+def test_avx2_only_cpu_loads_with_fp32_and_never_calls_the_bf16_op(monkeypatch, tiny_llama, reorders):
     cpu(monkeypatch, AVX2_ONLY)
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
     reorders.avx2 = True
     model = GenerativeModel(tiny_llama)
     model.load()
-    assert reorders.dtypes == [torch.float32]  # only the output head goes to oneDNN
-    assert model.runtime["backend"] == "int8"
-    layers = {type(m).__name__ for m in model._model.modules()}
-    assert "Int8Linear" in layers and "Linear" not in layers
+    assert reorders.dtypes and set(reorders.dtypes) == {torch.float32}
+    assert model.runtime["backend"] == "onednn-fp32"  # never int8 by itself (see docs/models.md)
     assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
 
 
@@ -226,7 +223,7 @@ def test_brief_metadata_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
     b = brief_story(story, Options(words=20, model=tiny_llama), embedder=HashingEmbedder(),
                     writer=AbstractiveWriter(tiny_llama))
     runtime = b.metadata["writer"]["runtime"]
-    assert runtime["backend"] == ("int8" if cpu_linear.available() else "reference")
+    assert runtime["backend"] == ("onednn-fp32" if cpu_linear.available() else "reference")
     assert runtime["requested"] == "auto" and "avx2" in runtime["cpu_flags"]
 
 
@@ -259,8 +256,10 @@ def test_forcing_int8_runs_on_avx2_and_generates(monkeypatch, tiny_llama, reorde
 
 @pytest.mark.slow
 @pytest.mark.model
+@pytest.mark.xfail(strict=True, reason="measured: fbgemm's per-tensor activation scale moves the 135M "
+                   "model's logits to cosine -0.54 at some positions; this is why auto never picks int8")
 def test_int8_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
-    """The packaged 135M model: int8 decoder weights barely move its next-token logits."""
+    """The packaged 135M model under int8 against fp32 (fails today: see the xfail reason)."""
     if not cpu_linear.int8_available():
         pytest.skip("this torch build has no fbgemm")
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
@@ -286,7 +285,8 @@ def test_batched_greedy_text_equals_one_by_one_on_the_tiny_model(monkeypatch):
     from summarize.models.generative import DecodingOptions
 
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
-    model = get_model("tiny")
+    # fp32 on every CPU kind (int8's per-tensor activation scale depends on the batch).
+    model = get_model("tiny", backend="onednn-fp32")
     prompts = [
         [{"role": "system", "content": "You rewrite news reports."},
          {"role": "user", "content": "Shorten: The old river bridge in Springfield collapsed on "
