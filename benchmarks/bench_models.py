@@ -9,6 +9,16 @@ in its own subprocess so that peak RSS and load time are per model.
     .venv/bin/python benchmarks/bench_models.py --cold   # time the GGUF conversion too
 
 ``--cold`` converts into a fresh temporary cache (slow: ~2-3 min and ~10 GB for default).
+
+The seed brief (the claim-level writer end to end on the four seed articles, 120 words),
+in one process with the model loaded first, and as the CLI in a fresh process::
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_models.py --seed-brief --models default fast
+    .venv/bin/python benchmarks/bench_models.py --seed-brief --backends int8 onednn-fp32 --cli
+
+Every row records the backend that ran and the CPU flags it was chosen from; run under
+``SUMMARIZE_CPU_FLAGS=... ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` for the
+simulated AVX2-only path (see ``docs/models.md``).
 """
 
 from __future__ import annotations
@@ -102,6 +112,99 @@ def run_one(model_name: str, config: str, max_new_tokens: int, per_article: int)
     }
 
 
+def seed_brief(model_name: str, backend: str, words: int) -> dict:
+    """Load ``model_name`` with ``backend``, then time the seed brief (in this process)."""
+    import summarize
+    from summarize.models.generative import get_model
+
+    # The writer asks get_model() for the model with the backend of the setting: set it, so
+    # the model loaded here is the one the brief uses.
+    os.environ["SUMMARIZE_BACKEND"] = backend
+    start = time.perf_counter()
+    model = get_model(model_name)
+    model.load()
+    load_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    brief = summarize.brief([str(p) for p in SEEDS], model=model_name, words=words)
+    seconds = time.perf_counter() - start
+    writer = brief.metadata["writer"]
+    source = set().union(*(_bigrams(p.read_text()) for p in SEEDS))
+    own = _bigrams(brief.plain_text)
+    return {
+        "model": model_name, "requested": backend, "backend": writer["runtime"]["backend"],
+        "cpu_flags": writer["runtime"]["cpu_flags"], "load_s": round(load_seconds, 1),
+        "brief_s": round(seconds, 1), "write_s": brief.metadata["timings_s"]["write"],
+        "generations": writer["generations"], "counts": brief.metadata["counts"],
+        "new_bigrams_pct": round(100 * len(own - source) / max(1, len(own)), 1),
+        "words": brief.metadata["words"], "peak_rss_gib": round(peak_rss_gib(), 2),
+        "text": brief.plain_text,
+    }
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    tokens = re.findall(r"[a-z0-9]+", text.lower())
+    return set(zip(tokens, tokens[1:]))
+
+
+def cli_brief(model_name: str, env: dict, words: int) -> dict:
+    """The seed brief as a user runs it: a fresh ``summarize brief`` process (model cached).
+
+    Wall time and the child's own peak RSS (``wait4``) are measured.
+    """
+    with tempfile.TemporaryDirectory(prefix="summarize-bench-") as folder:
+        out = Path(folder) / "brief.json"
+        command = [sys.executable, "-m", "summarize.cli", "brief", *map(str, SEEDS), "--model", model_name,
+                   "--words", str(words), "--format", "json", "--out", str(out)]
+        start = time.perf_counter()
+        with open(Path(folder) / "stderr", "w+") as err:
+            child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode:
+                err.seek(0)
+                raise SystemExit(f"CLI failed: {err.read()[-2000:]}")
+        runtime = json.loads(out.read_text())[0]["metadata"]["writer"]["runtime"]
+    return {"model": model_name, "backend": runtime["backend"], "cpu_flags": runtime["cpu_flags"],
+            "cli_s": round(seconds, 1), "peak_rss_gib": round(usage.ru_maxrss / 2**20, 2)}
+
+
+def main_seed(args, env: dict) -> None:
+    rows = []
+    for model_name in args.models:
+        for backend in args.backends:
+            command = [sys.executable, __file__, "--seed-child", model_name, backend,
+                       "--words", str(args.words)]
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+            if done.returncode or not lines:
+                print(f"{model_name}/{backend} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+                continue
+            row = json.loads(lines[-1][len("RESULT "):])
+            rows.append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != "text"}), flush=True)
+            if args.show_text:
+                print(row["text"] + "\n", flush=True)
+            if args.cli:
+                cli_env = dict(env, SUMMARIZE_BACKEND=backend)
+                row.update({f"cli_{k}" if k == "peak_rss_gib" else k: v
+                            for k, v in cli_brief(model_name, cli_env, args.words).items()
+                            if k in ("cli_s", "peak_rss_gib")})
+                print(f"CLI {model_name}/{backend}: {row['cli_s']} s, peak {row['cli_peak_rss_gib']} GiB",
+                      flush=True)
+    print()
+    print("| model | backend | CPU flags (bf16/avx512) | load s | seed brief s | write s | claims "
+          "| kept | fallback | new bigrams % | peak RSS GiB | CLI s | CLI peak GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        flags = ",".join(f for f in r["cpu_flags"] if "512" in f or "bf16" in f) or "avx2 only"
+        batch = sum(g.get("batch", 1) for g in r["generations"])
+        print(f"| {r['model']} | {r['backend']} | {flags} | {r['load_s']} | {r['brief_s']} | "
+              f"{r['write_s']} | {batch} | {r['counts'].get('kept', 0)} | {r['counts'].get('fallback', 0)} | "
+              f"{r['new_bigrams_pct']} | {r['peak_rss_gib']} | {r.get('cli_s', '')} | "
+              f"{r.get('cli_peak_rss_gib', '')} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["tiny", "fast", "default"])
@@ -111,7 +214,17 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="convert into a fresh cache first")
     parser.add_argument("--show-text", action="store_true", help="print each brief")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--seed-brief", action="store_true",
+                        help="time the claim-level seed brief instead of one long prompt")
+    parser.add_argument("--backends", nargs="+", default=["auto"], help="with --seed-brief")
+    parser.add_argument("--words", type=int, default=120, help="with --seed-brief")
+    parser.add_argument("--cli", action="store_true", help="with --seed-brief: also time the CLI")
+    parser.add_argument("--seed-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.seed_child:
+        print("RESULT " + json.dumps(seed_brief(*args.seed_child, args.words)), flush=True)
+        return
 
     if args.child:
         row = run_one(*args.child, args.max_new_tokens, args.per_article)
@@ -121,6 +234,9 @@ def main() -> None:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     if args.cold:
         env["SUMMARIZE_CACHE_DIR"] = tempfile.mkdtemp(prefix="summarize-bench-")
+    if args.seed_brief:
+        main_seed(args, env)
+        return
     rows = []
     for model_name in args.models:
         for config in args.configs:

@@ -1,19 +1,26 @@
 """Quality of generated briefs against the extractive mode, on a fixed sample of clusters.
 
 For each system (``extractive`` and the generative models asked for) on the first N
-clusters of each evaluation set (default 10 + 10 = 20), with the product's brief length:
+clusters of each evaluation set (MultiLing 2011, Multi-News val100, AllSides dev; default
+N = 10, the same clusters for every system), with briefs of ``--words`` words (100) scored
+truncated to that many words:
 
-* ROUGE-1/2/L F1 (rouge-score, stemming, mean over references, no truncation);
+* ROUGE-1/2/L recall and F1 (rouge-score, stemming, mean over references); for each
+  generative system the paired difference to ``extractive`` with a bootstrap 95% interval
+  (2,000 resamples of the clusters, seed 0);
 * faithfulness: share of brief sentences whose numbers and names all appear in their cited
   source sentences and whose support passes the check (generated sentences need a best
   support of at least ``summarize.briefing.attribute.MIN_SUPPORT``; copied ones are sources);
 * abstractiveness: share of the brief's word bigrams not found in the story's sources;
-* kept / repaired / dropped / extracted counts and seconds per brief.
+* verifier pass rate (generated sentences kept / generated sentences checked), fallbacks
+  (sentences replaced by their source sentence), kept / repaired / dropped / extracted
+  counts, seconds per brief, and the backend and CPU flags the model ran with.
 
     .venv/bin/python benchmarks/bench_quality.py                     # extractive + default
-    .venv/bin/python benchmarks/bench_quality.py --systems extractive fast default --per-set 10
+    .venv/bin/python benchmarks/bench_quality.py --systems extractive fast default --per-set 5
 
-Prints a Markdown table and writes ``benchmarks/results/quality.json``.
+Prints a Markdown table and writes ``benchmarks/results/quality.json`` (per-cluster
+scores included).
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from summarize.bench.datasets import load_jsonl  # noqa: E402
 from summarize.bench.rouge import RougeOptions, RougeScorer  # noqa: E402
 from summarize.briefing.attribute import MIN_SUPPORT, unsupported  # noqa: E402
 
-SETS = ("multiling2011_en.jsonl", "multinews_val100.jsonl")
+SETS = ("multiling2011_en.jsonl", "multinews_val100.jsonl", "allsides2021_dev.jsonl")
+METRICS = ("rouge1", "rouge2", "rougeL")
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -52,19 +60,21 @@ def faithful(sentence) -> bool:
 
 
 def run(system: str, clusters, words: int, scorer: RougeScorer) -> dict:
-    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    per_cluster = []
     sentences = faithful_count = 0
     new_bigrams = all_bigrams = 0
-    counts = {"kept": 0, "repaired": 0, "dropped": 0, "extracted": 0}
+    counts = {"kept": 0, "repaired": 0, "dropped": 0, "extracted": 0, "fallback": 0}
     seconds = 0.0
+    runtime = None
     for cluster in clusters:
         docs = [{"id": d.id, "text": d.text} for d in cluster.docs]
         start = time.perf_counter()
         b = brief(docs, model=system, words=words)
         seconds += time.perf_counter() - start
         score = scorer.score(b.plain_text, cluster.refs, cluster.id)
-        for metric in totals:
-            totals[metric] += score.get(metric)
+        per_cluster.append({"cluster": cluster.id, **{
+            f"{metric}_{measure}": round(100 * score.get(metric, measure=measure), 3)
+            for metric in METRICS for measure in ("recall", "f1")}})
         sentences += len(b.sentences)
         faithful_count += sum(faithful(s) for s in b.sentences)
         source = set().union(*(bigrams(d.text) for d in cluster.docs))
@@ -73,24 +83,43 @@ def run(system: str, clusters, words: int, scorer: RougeScorer) -> dict:
         all_bigrams += len(own)
         for key in counts:
             counts[key] += int(b.metadata["counts"].get(key, 0))
+        runtime = runtime or b.metadata["writer"].get("runtime")
+        print(f"  {system} {cluster.id}: R-1 {per_cluster[-1]['rouge1_recall']:.1f} "
+              f"R-2 {per_cluster[-1]['rouge2_recall']:.1f} ({time.perf_counter() - start:.0f} s)",
+              file=sys.stderr, flush=True)
     n = len(clusters)
+    checked = counts["kept"] + counts["repaired"] + counts["dropped"]
     return {
         "system": system,
         "clusters": n,
-        **{k: round(100 * v / n, 2) for k, v in totals.items()},
+        **{key: round(sum(c[key] for c in per_cluster) / n, 2) for key in per_cluster[0] if key != "cluster"},
         "faithfulness": round(100 * faithful_count / max(1, sentences), 2),
         "abstractiveness": round(100 * new_bigrams / max(1, all_bigrams), 2),
+        "verifier_pass": round(100 * counts["kept"] / checked, 1) if checked else None,
         "sentences": sentences,
         **counts,
         "s_per_brief": round(seconds / n, 1),
+        "runtime": runtime,
+        "per_cluster": per_cluster,
     }
+
+
+def paired_interval(a: list[float], b: list[float], resamples: int = 2000, seed: int = 0) -> tuple:
+    """Mean of ``b - a`` and its bootstrap 95% interval over clusters (paired)."""
+    import numpy as np
+
+    diff = np.asarray(b) - np.asarray(a)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(resamples, len(diff)))].mean(axis=1)
+    return round(float(diff.mean()), 2), round(float(np.percentile(means, 2.5)), 2), \
+        round(float(np.percentile(means, 97.5)), 2)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--systems", nargs="+", default=["extractive", "default"])
     parser.add_argument("--per-set", type=int, default=10, help="first N clusters of each set")
-    parser.add_argument("--words", type=int, default=120)
+    parser.add_argument("--words", type=int, default=100)
     parser.add_argument("--data-dir", default=os.environ.get("SUMMARIZE_EVAL_DATA",
                                                              str(REPO.parent / "shared" / "data")))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "quality.json"))
@@ -98,20 +127,37 @@ def main(argv: list[str] | None = None) -> int:
     clusters = []
     for name in SETS:
         clusters += list(load_jsonl(Path(args.data_dir) / name).clusters[: args.per_set])
-    scorer = RougeScorer(RougeOptions(metrics=("rouge1", "rouge2", "rougeL"), word_limit=None))
+    scorer = RougeScorer(RougeOptions(metrics=METRICS, word_limit=args.words))
     rows = []
     for system in args.systems:
         rows.append(run(system, clusters, args.words, scorer))
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    header = ["system", "clusters", "rouge1", "rouge2", "rougeL", "faithfulness", "abstractiveness",
-              "kept", "repaired", "dropped", "extracted", "s_per_brief"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "per_cluster"}), file=sys.stderr, flush=True)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"words": args.words, "per_set": args.per_set, "sets": SETS,
+                                              "rows": rows}, indent=2) + "\n")
+    header = ["system", "clusters", "rouge1_recall", "rouge2_recall", "rougeL_recall", "rouge1_f1", "rouge2_f1",
+              "faithfulness", "abstractiveness", "verifier_pass", "kept", "repaired", "fallback", "extracted",
+              "s_per_brief"]
+    print("| " + " | ".join(header) + " | backend |")
+    print("|" + "---|" * (len(header) + 1))
     for row in rows:
-        print("| " + " | ".join(str(row[h]) for h in header) + " |")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"words": args.words, "per_set": args.per_set, "rows": rows},
-                                         indent=2) + "\n")
+        backend = (row["runtime"] or {}).get("backend", "")
+        print("| " + " | ".join(str(row[h]) for h in header) + f" | {backend} |")
+    base = next((r for r in rows if r["system"] == "extractive"), None)
+    if base:
+        print("\nPaired difference to extractive (mean, bootstrap 95% interval over clusters):")
+        for row in rows:
+            if row is base:
+                continue
+            parts = []
+            for key in ("rouge1_recall", "rouge2_recall", "rouge1_f1", "rouge2_f1"):
+                mean, low, high = paired_interval([c[key] for c in base["per_cluster"]],
+                                                  [c[key] for c in row["per_cluster"]])
+                row[f"delta_{key}"] = [mean, low, high]
+                parts.append(f"{key} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
+            print(f"- {row['system']}: " + "; ".join(parts))
+        Path(args.out).write_text(json.dumps({"words": args.words, "per_set": args.per_set, "sets": SETS,
+                                              "rows": rows}, indent=2) + "\n")
     return 0
 
 

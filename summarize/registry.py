@@ -43,7 +43,7 @@ ENTRY_POINT_GROUP = "summarize.plugins"
 # Built-in plugins by the kind they provide, loaded in this order when the kind is first used.
 BUILTIN_PLUGINS: dict[str, tuple[str, ...]] = {
     MODELS: ("summarize.models.packaged",),
-    WRITERS: ("summarize.write.extractive", "summarize.write.abstractive"),
+    WRITERS: ("summarize.write.extractive", "summarize.write.fusion"),
     BASELINES: ("summarize.bench.baselines",),
 }
 

@@ -20,7 +20,7 @@ The numbered source list maps each article to ``[n]``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -315,3 +315,70 @@ def disagreement_sentences(evidence: Evidence, sources: tuple[Source, ...], limi
                                  support=tuple(sorted(support, key=lambda sp: (sp.n, sp.start))), salience=0.0,
                                  agreement=1, status="update"))
     return out
+
+
+def attribute_fused(
+    draft: Draft,
+    evidence: Evidence,
+    sources: tuple[Source, ...],
+    embedder: Embedder,
+    target_words: int,
+) -> tuple[tuple[BriefSentence, ...], dict[str, int]]:
+    """Verify and cite a claim-level draft: one sentence per selected claim group.
+
+    The group's articles are a generated sentence's citations by construction. It is kept
+    (status ``"kept"``) only when every number, name and date in it appears in the group's
+    sentences and its best support among them reaches ``MIN_SUPPORT``; otherwise the
+    group's representative source sentence replaces it (``"repaired"``). A sentence the
+    writer already replaced by its representative is ``"repaired"`` too; one it copied is
+    ``"extracted"``. The last sentences are dropped beyond 120% of ``target_words``.
+
+    Returns:
+        The brief sentences and the counts ``kept`` (of which ``fused`` from several
+        outlets, ``compressed`` from one), ``repaired``, ``extracted``, ``fallback``
+        (repaired here or by the writer), ``dropped`` (always 0) and ``trimmed``.
+    """
+    from summarize.write.fusion import invented
+
+    numbers = {src.article_id: src.n for src in sources}
+    claims = draft.metadata.get("claims") or [{} for _ in draft.sentences]
+    counts = {"kept": 0, "fused": 0, "compressed": 0, "repaired": 0, "extracted": 0, "fallback": 0,
+              "dropped": 0, "trimmed": 0}
+    replaced = {i for i, c in enumerate(claims) if c.get("status") == "fallback"}
+    generated = [i for i, (t, o) in enumerate(zip(draft.sentences, draft.origins))
+                 if t != o.text and i not in replaced and claims[i].get("status") != "copied"]
+    vectors = dict(zip(generated, embedder.encode([draft.sentences[i] for i in generated]))) if generated else {}
+    out: list[BriefSentence] = []
+    for i, (text, origin) in enumerate(zip(draft.sentences, draft.origins)):
+        members = origin.group.members
+        if i in vectors:
+            own = set(stems(text))
+            scored = []
+            for m in members:
+                cosine = float(vectors[i] @ evidence.vector(m.sentence.article_id, m.sentence.index))
+                recall = len(own & set(stems(m.sentence.text))) / len(own) if own else 0.0
+                scored.append((SEMANTIC_WEIGHT * cosine + (1 - SEMANTIC_WEIGHT) * recall, m))
+            texts = [m.sentence.text for m in members]
+            if max(s for s, _ in scored) >= MIN_SUPPORT and not unsupported(text, texts) \
+                    and not invented(text, texts):
+                scored.sort(key=lambda t: -t[0])
+                sentence = _sentence(text, scored, numbers, "kept")
+                out.append(replace(sentence, agreement=origin.group.support, salience=origin.group.salience,
+                                   parts=origin.group.seed.parts))
+                counts["kept"] += 1
+                counts["fused" if len({m.sentence.article_id for m in members}) > 1 else "compressed"] += 1
+                continue
+        copied = i not in vectors and i not in replaced
+        support = supports_of(origin, numbers, evidence)
+        out.append(BriefSentence(
+            text=origin.text, citations=tuple(sorted({sp.n for sp in support})), support=support,
+            salience=origin.group.salience, parts=origin.group.seed.parts, agreement=origin.group.support,
+            status="extracted" if copied else "repaired",
+        ))
+        counts["extracted" if copied else "repaired"] += 1
+        counts["fallback"] += 0 if copied else 1
+    total = sum(words(s.text) for s in out)
+    while len(out) > 1 and total > 1.2 * target_words:
+        total -= words(out.pop().text)
+        counts["trimmed"] += 1
+    return tuple(out), counts

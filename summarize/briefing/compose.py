@@ -15,6 +15,7 @@ from importlib import metadata as importlib_metadata
 
 from summarize.briefing.attribute import (
     attribute,
+    attribute_fused,
     attribute_generated,
     disagreement_sentences,
     source_list,
@@ -132,7 +133,10 @@ def brief_story(
         # Disagreements are stated inside the word budget, not on top of it.
         stated = tuple(disagreement_sentences(evidence, sources))
         budget = max(opts.words // 2, opts.words - sum(len(s.text.split()) for s in stated))
-        generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, budget)
+        if draft.sentences and all(o is not None for o in draft.origins):  # one sentence per claim
+            generated, counts = attribute_fused(draft, evidence, sources, embedder, budget)
+        else:
+            generated, counts = attribute_generated(draft, evidence, sources, embedder, chosen, budget)
         sentences = order_by_time(generated, evidence) + stated
     timings["attribute"] = time.perf_counter() - t0
 

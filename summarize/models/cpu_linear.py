@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import os
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,52 @@ class PackedLinear(nn.Module):
         return f"in={self.in_features}, out={self.out_features}, dtype={self.dtype}"
 
 
+class Int8Linear(nn.Module):
+    """A linear layer with int8 weights (one scale per output channel), run by fbgemm's
+    dynamic int8 kernel: each input tensor is quantized on the fly (one scale), the product is
+    accumulated in int32 and scaled back to fp32.
+
+    Activations use 7 bits (``reduce_range``): AVX2 CPUs without VNNI multiply 8-bit pairs
+    into saturating 16-bit sums, and the lost bit keeps them from overflowing. Inputs and
+    outputs stay fp32; the bias is added in fp32 by the kernel.
+
+    Experimental (backend ``int8``, never picked by ``auto``): the one activation scale per
+    tensor let the 135M model's outliers wreck its logits, and makes a sequence's output
+    depend on its batch (``docs/models.md``).
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+        super().__init__()
+        self.out_features, self.in_features = weight.shape
+        weight = weight.detach().float()
+        scales = (weight.abs().amax(dim=1).clamp_min(1e-8) / 127).double()
+        zeros = torch.zeros(self.out_features, dtype=torch.long)
+        with warnings.catch_warnings():  # torch 2.13 marks quantized tensors deprecated
+            warnings.simplefilter("ignore", UserWarning)
+            quantized = torch.quantize_per_channel(weight, scales, zeros, 0, torch.qint8)
+        bias = bias.detach().float().contiguous() if bias is not None else None
+        try:
+            self._packed = torch.ops.quantized.linear_prepack(quantized, bias)
+        except RuntimeError as exc:
+            raise ModelError(f"This torch build cannot pack int8 linears ({exc}); "
+                             "set SUMMARIZE_BACKEND=onednn-fp32 or auto") from exc
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        flat = x.reshape(-1, self.in_features).float().contiguous()
+        out = torch.ops.quantized.linear_dynamic(flat, self._packed, True)
+        return out.reshape(*shape[:-1], self.out_features)
+
+    def extra_repr(self) -> str:
+        return f"in={self.in_features}, out={self.out_features}, dtype=int8 (per channel)"
+
+
+def int8_available() -> bool:
+    """True when this torch build has fbgemm's dynamic int8 linear (x86 builds do)."""
+    engines = getattr(torch.backends.quantized, "supported_engines", [])
+    return bool({"fbgemm", "x86"} & set(engines)) and hasattr(torch.ops.quantized, "linear_dynamic")
+
+
 def available() -> bool:
     """True when this torch build has the oneDNN linear ops used here."""
     return torch.backends.mkldnn.is_available() and hasattr(
@@ -138,6 +185,10 @@ def backend_problem(backend: str, flags: frozenset[str] | None = None) -> str | 
     """
     if backend == "reference":
         return None
+    if backend == "int8":
+        if not int8_available():
+            return "int8 needs a torch build with fbgemm's quantized engine; this one has none"
+        return None if available() else "int8 needs a torch build with oneDNN for the fp32 output head"
     if not available():
         return f"{backend} needs a torch build with oneDNN (mkldnn); this one has none"
     if backend == "onednn-bf16":
@@ -185,7 +236,9 @@ def pack_linears(
 
     Args:
         model: The model to change.
-        dtype: Weight dtype of the packed layers other than the head.
+        dtype: Weight dtype of the packed layers other than the head: ``torch.float32``
+            or ``torch.bfloat16`` (:class:`PackedLinear`), or ``torch.qint8``
+            (:class:`Int8Linear`).
         fresh: Optional source of a private copy of a parameter, by name.
 
     Returns:
@@ -205,7 +258,11 @@ def pack_linears(
             fresh_bias = fresh(f"{name}.bias", bias)
             bias = bias if fresh_bias is None else fresh_bias
         layer_dtype = torch.float32 if child is head else dtype
-        packed = PackedLinear(child.weight if weight is None else weight, bias, layer_dtype)
+        source = child.weight if weight is None else weight
+        if layer_dtype == torch.qint8:
+            packed = Int8Linear(source, bias)
+        else:
+            packed = PackedLinear(source, bias, layer_dtype)
         setattr(parent, child_name, packed)
         del child, weight, bias
         if index % 16 == 15:

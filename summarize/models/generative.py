@@ -26,6 +26,12 @@ Backends (:data:`BACKENDS`; the ``backend`` argument, else ``$SUMMARIZE_BACKEND`
 
 * ``auto``: ``onednn-bf16`` when the CPU has native bf16 (``avx512_bf16`` or ``amx_bf16``),
   else ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+* ``int8`` (opt-in, experimental): int8 decoder weights with one scale per output channel,
+  run by fbgemm's dynamic int8 linear (each input tensor quantized on the fly), fp32
+  oneDNN head. On the simulated AVX2-only path one 1536x8960 layer ran ~4-20x faster than
+  oneDNN fp32, but the per-tensor activation scale moved the tiny model's logits far
+  from fp32 and makes a sequence's output depend on its batch, so ``auto`` never picks
+  it (``docs/models.md``).
 * ``onednn-bf16``: bf16 decoder weights, fp32 head. Needs ``avx512bw`` or
   ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on AVX2-only CPUs).
 * ``onednn-fp32``: the portable fast path; any CPU, with a torch build that has oneDNN.
@@ -51,7 +57,7 @@ from summarize.errors import ModelError, ResourceMissingError
 from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
-BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16")
+BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "int8")
 BACKEND_ENV = "SUMMARIZE_BACKEND"
 
 _load_counter = 0
@@ -247,6 +253,64 @@ class GenerativeModel:
         text = self._tokenizer.decode(new, skip_special_tokens=True).strip()
         return Generation(text, prompt_tokens, int(new.shape[0]), seconds)
 
+    def generate_batch(
+        self,
+        prompts: list[Messages],
+        max_new_tokens: int = 256,
+        options: DecodingOptions | None = None,
+    ) -> list[Generation]:
+        """Generate a continuation of each prompt in one batched ``generate`` call.
+
+        The prompts are left-padded to a common length, so every sequence ends where its
+        answer starts. Prompt lookup and assisted decoding work on one sequence only, so a
+        batch decodes plainly (greedy unless ``options`` samples); under greedy decoding
+        each text equals what :meth:`generate` gives for that prompt alone (the padding is
+        masked out). A batch of one is :meth:`generate`.
+
+        Returns:
+            One :class:`Generation` per prompt, in order; ``seconds`` is the batch's
+            wall-clock time shared equally among its sequences.
+        """
+        import torch
+
+        if not prompts:
+            return []
+        options = options or self.default_options
+        if len(prompts) == 1:
+            return [self.generate(prompts[0], max_new_tokens, options)]
+        from dataclasses import replace
+
+        self.load()
+        _set_threads(torch)
+        options = replace(options, prompt_lookup_num_tokens=None, assistant=None)
+        encoded = [self._encode(p)["input_ids"][0] for p in prompts]
+        config = self._generation_config(max_new_tokens, options)
+        pad = config.pad_token_id
+        width = max(len(ids) for ids in encoded)
+        input_ids = torch.full((len(encoded), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(encoded), width), dtype=torch.long)
+        for row, ids in enumerate(encoded):  # left padding
+            input_ids[row, width - len(ids):] = ids
+            attention[row, width - len(ids):] = 1
+        start = time.perf_counter()
+        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(options.seed)
+            output = self._model.generate(input_ids=input_ids, attention_mask=attention,
+                                          generation_config=config)
+        seconds = (time.perf_counter() - start) / len(encoded)
+        stops = set(config.eos_token_id) | {pad}
+        results = []
+        for row, ids in enumerate(encoded):
+            new = output[row] if self._model.config.is_encoder_decoder else output[row, width:]
+            if self._model.config.is_encoder_decoder:
+                new = new[1:]
+            tokens = new.tolist()
+            # Finished rows are padded to the longest answer; count up to the first stop.
+            used = next((i + 1 for i, t in enumerate(tokens) if t in stops), len(tokens))
+            text = self._tokenizer.decode(new[:used], skip_special_tokens=True).strip()
+            results.append(Generation(text, len(ids), used, seconds))
+        return results
+
     def _encode(self, prompt: Messages) -> Any:
         tokenizer = self._tokenizer
         chat = bool(getattr(tokenizer, "chat_template", None))
@@ -357,7 +421,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     if backend != "reference":
         from summarize.models import cpu_linear
 
-        dtype = torch.bfloat16 if backend == "onednn-bf16" else torch.float32
+        dtype = {"onednn-bf16": torch.bfloat16, "int8": torch.qint8}.get(backend, torch.float32)
         cpu_linear.pack_model(model, dtype, source if Path(source).is_dir() else None)
     return model, tokenizer
 
@@ -388,7 +452,7 @@ def resolve_backend(backend: str | None = None) -> str:
         backend: A name from :data:`BACKENDS`; ``None`` reads ``$SUMMARIZE_BACKEND``.
 
     Returns:
-        ``"reference"``, ``"onednn-fp32"`` or ``"onednn-bf16"``.
+        ``"reference"``, ``"onednn-fp32"``, ``"onednn-bf16"`` or ``"int8"``.
 
     Raises:
         ModelError: When the backend cannot run on this CPU (the message names the
@@ -400,6 +464,8 @@ def resolve_backend(backend: str | None = None) -> str:
     if backend == "auto":
         if not cpu_linear.available():
             return "reference"
+        # int8 is not chosen: its per-tensor activation quantization wrecked the tiny
+        # model's logits (docs/models.md); it stays an opt-in backend.
         return "onednn-bf16" if cpu_linear.prefers_bf16() else "onednn-fp32"
     problem = cpu_linear.backend_problem(backend)
     if problem:

@@ -1,9 +1,9 @@
 """The abstractive writer: a generative model writes the brief from numbered evidence.
 
 The attribute stage then finds the citations of every generated sentence itself, whatever
-the model printed. Registers one writer per packaged model (``default``, ``fast``,
-``tiny``); any other model name, Hugging Face id or folder gets one through
-:func:`summarize.write.writers.get_writer`.
+the model printed. The packaged models are registered with its subclass, the claim-level
+writer (:mod:`summarize.write.fusion`); this paragraph writer stays for plugins and
+comparisons.
 """
 
 from __future__ import annotations
@@ -197,12 +197,3 @@ class AbstractiveWriter:
             used += t
         return slices
 
-
-def register(registry) -> None:
-    """Built-in plugin hook: a generative writer for every packaged model."""
-    from functools import partial
-
-    from summarize.registry import MODELS, WRITERS
-
-    for name in registry.names(MODELS):
-        registry.register(WRITERS, name, partial(AbstractiveWriter, name))

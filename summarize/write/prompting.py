@@ -1,6 +1,6 @@
 """Prompt templates: Jinja2 files in ``prompts/``, rendered with the selected evidence.
 
-Each task has a system and a user template (``brief``, ``fusion``, ``update``). The folder is
+Each task has a system and a user template (``brief``, ``fusion``, ``update``, ``claim``). The folder is
 ``$SUMMARIZE_PROMPTS_DIR`` when set, else the ``prompts/`` folder of the source checkout,
 else the copy installed inside the package (``summarize._prompts``). A rendered prompt
 carries the template name and the sha256 of both template texts, which go into the brief's
@@ -18,7 +18,7 @@ from typing import Any
 
 from summarize.errors import ResourceMissingError
 
-TASKS = ("brief", "fusion", "update")
+TASKS = ("brief", "fusion", "update", "claim")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 ``"extractive"`` copies source sentences; ``"default"``, ``"fast"`` and ``"tiny"`` are the
 packaged generative models; a plugin may register more. Any other name is taken as a
-Hugging Face model id or a local folder for the abstractive writer.
+Hugging Face model id or a local folder for the claim-level writer (:mod:`summarize.write.fusion`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from summarize.write.base import Writer
 
 
 def get_writer(model: str) -> Writer:
-    """The writer registered as ``model``, else an abstractive writer over that model id or folder."""
+    """The writer registered as ``model``, else a claim-level writer over that model id or folder."""
     factory = current().get(WRITERS, model)
     if factory is not None:
         return factory()
-    from summarize.write.abstractive import AbstractiveWriter
+    from summarize.write.fusion import FusionWriter
 
-    return AbstractiveWriter(model)
+    return FusionWriter(model)
 
 
 def writer_names() -> list[str]:

@@ -164,7 +164,7 @@ def test_avx2_only_cpu_loads_with_fp32_and_never_calls_the_bf16_op(monkeypatch, 
     model = GenerativeModel(tiny_llama)
     model.load()
     assert reorders.dtypes and set(reorders.dtypes) == {torch.float32}
-    assert model.runtime["backend"] == "onednn-fp32"
+    assert model.runtime["backend"] == "onednn-fp32"  # never int8 by itself (see docs/models.md)
     assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
 
 
@@ -225,3 +225,78 @@ def test_brief_metadata_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
     runtime = b.metadata["writer"]["runtime"]
     assert runtime["backend"] == ("onednn-fp32" if cpu_linear.available() else "reference")
     assert runtime["requested"] == "auto" and "avx2" in runtime["cpu_flags"]
+
+
+# --- int8 ---------------------------------------------------------------------------------
+
+
+def test_int8_linear_stays_close_to_fp32():
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(256, 96)
+    x = torch.randn(5, 3, 256)
+    exact = layer(x)
+    got = cpu_linear.Int8Linear(layer.weight, layer.bias)(x)
+    assert got.shape == exact.shape and got.dtype == torch.float32
+    error = (got - exact).norm() / exact.norm()
+    assert error < 0.02, error  # 8-bit weights, 7-bit activations
+    assert (got - exact).abs().max() > 0  # really quantized, not a float copy
+
+
+def test_forcing_int8_runs_on_avx2_and_generates(monkeypatch, tiny_llama, reorders):
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    cpu(monkeypatch, AVX2_ONLY, backend="int8")
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    model = GenerativeModel(tiny_llama)
+    assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
+    assert model.runtime == {**model.runtime, "requested": "int8", "backend": "int8"}
+
+
+@pytest.mark.slow
+@pytest.mark.model
+@pytest.mark.xfail(strict=True, reason="measured: fbgemm's per-tensor activation scale moves the 135M "
+                   "model's logits to cosine -0.54 at some positions; this is why auto never picks int8")
+def test_int8_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
+    """The packaged 135M model under int8 against fp32 (fails today: see the xfail reason)."""
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    text = ("The old river bridge in Springfield collapsed on Tuesday morning, killing 12 people, "
+            "and rescue teams searched the water through the night.")
+    logits = {}
+    for backend in ("onednn-fp32", "int8"):
+        model = GenerativeModel("tiny", backend=backend)
+        model.load()
+        ids = model._tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            logits[backend] = model._model(**ids).logits[0].float()
+    exact, got = logits["onednn-fp32"], logits["int8"]
+    cosine = torch.nn.functional.cosine_similarity(exact, got, dim=-1)
+    assert cosine.min() > 0.98, cosine.min()
+    agree = (exact.argmax(-1) == got.argmax(-1)).float().mean()
+    assert agree >= 0.85, agree
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_batched_greedy_text_equals_one_by_one_on_the_tiny_model(monkeypatch):
+    from summarize.models.generative import DecodingOptions
+
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    # fp32 on every CPU kind (int8's per-tensor activation scale depends on the batch).
+    model = get_model("tiny", backend="onednn-fp32")
+    prompts = [
+        [{"role": "system", "content": "You rewrite news reports."},
+         {"role": "user", "content": "Shorten: The old river bridge in Springfield collapsed on "
+                                     "Tuesday morning, killing 12 people, officials said."}],
+        [{"role": "system", "content": "You rewrite news reports."},
+         {"role": "user", "content": "Combine: [1] Rescue teams searched the water. [2] Divers searched."}],
+        "Say hello.",
+    ]
+    batched = model.generate_batch(prompts, max_new_tokens=24)
+    alone = [model.generate(p, max_new_tokens=24, options=DecodingOptions()) for p in prompts]
+    assert [b.text for b in batched] == [a.text for a in alone]
+    assert [b.new_tokens for b in batched] == [a.new_tokens for a in alone]
+    assert len({b.prompt_tokens for b in batched}) > 1  # really padded to a common length

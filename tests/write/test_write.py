@@ -132,7 +132,7 @@ def test_default_model_end_to_end_on_the_seed_story():
             assert articles[sp.article_id].text[sp.start:sp.end] == sp.text
         if s.status == "kept":  # generated sentences passed the number and name check
             assert unsupported(s.text, [sp.text for sp in s.support]) == []
-    assert b.metadata["writer"]["prompt"]["template"] == "brief"
+    assert b.metadata["writer"]["prompt"]["template"] == "claim"  # the claim-level writer (summarize/write/fusion.py)
     assert b.metadata["writer"]["generations"][0]["new_tokens"] > 0
 
 
