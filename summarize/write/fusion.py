@@ -4,7 +4,8 @@ For each claim the brief will state, the generative model sees the group's membe
 sentences (2-4 outlets reporting the same thing) and fuses them into one sentence that
 keeps every number, name and date; a claim only one outlet reports is compressed, only by
 dropping attributions, asides and repeated context (``prompts/claim.*.j2``). All claims of
-a brief go to the model in one batched, greedy call.
+a brief go to the model in one batched, greedy call, unless the model drafts tokens ahead
+(prompt lookup, the packaged models' default): then claim after claim, which measured faster.
 
 A sentence is a promise to a reader, so every generated sentence is checked here before it
 reaches the brief: a number, name or date its group's sentences lack (invented), or a
@@ -219,13 +220,28 @@ class FusionWriter(AbstractiveWriter):
         budget = min(MAX_NEW_TOKENS, int(max(c.limit for c in claims) * 1.6) + 16)
         messages = [p.as_messages() for p in prompts]
         batch = getattr(self.model, "generate_batch", None)
-        results = (batch(messages, max_new_tokens=budget, options=decoding) if callable(batch)
+        batched = callable(batch) and not _looks_ahead(decoding or getattr(self.model, "default_options", None))
+        results = (batch(messages, max_new_tokens=budget, options=decoding) if batched
                    else [self.model.generate(m, max_new_tokens=budget, options=decoding) for m in messages])
-        log.append({"task": "claim", "batch": len(prompts),
+        log.append({"task": "claim", "batch": len(prompts) if batched else 1,
                     "prompt_tokens": sum(r.prompt_tokens for r in results),
                     "new_tokens": sum(r.new_tokens for r in results),
                     "seconds": round(sum(r.seconds for r in results), 3)})
         return [_one_sentence(clean_generation(r.text)) for r in results]
+
+
+def _looks_ahead(decoding: Any) -> bool:
+    """Whether ``decoding`` drafts tokens ahead (prompt lookup or an assistant model).
+
+    A batch cannot: it decodes one token per step for every row. A fused sentence copies
+    long runs of its sources, which prompt lookup accepts several tokens at a time, so
+    one claim after another with lookup beats one batch without it. Seed brief, ``default``,
+    model loaded, same text both ways (AMD EPYC, 2 cores, load ~2): 35 s one by one vs 48 s
+    batched with bf16 linears; 78 s vs 103 s with fp32 linears on the simulated AVX2-only
+    path).
+    """
+    return bool(decoding is not None and (getattr(decoding, "prompt_lookup_num_tokens", None)
+                                          or getattr(decoding, "assistant", None)))
 
 
 def _same(a: str, b: str) -> bool:

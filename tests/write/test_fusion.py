@@ -74,6 +74,28 @@ def test_all_claims_of_a_brief_go_to_the_model_in_one_batch():
     assert b.metadata["writer"]["generations"][0]["batch"] == len(model.batches[0])
 
 
+def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one():
+    from summarize.models.generative import DecodingOptions
+
+    class LookupModel(BatchModel):
+        default_options = DecodingOptions(prompt_lookup_num_tokens=10)
+
+        def __init__(self, answer) -> None:
+            super().__init__(answer)
+            self.single: list = []
+
+        def generate(self, prompt, max_new_tokens=256, options=None):
+            self.single.append(prompt)
+            return FakeGeneration(self.answer(prompt[1]["content"]))
+
+    model = LookupModel(first_report)
+    b = brief_story(story(), Options(words=40, model="fake"), embedder=HashingEmbedder(),
+                    writer=FusionWriter("fake", model=model))
+    # A batch would lose prompt lookup, which measured slower: one call per claim instead.
+    assert model.batches == [] and len(model.single) == b.metadata["writer"]["claims_offered"] >= 2
+    assert b.metadata["writer"]["generations"][0]["batch"] == 1
+
+
 def test_a_fused_sentence_is_cited_by_its_group_outlets():
     b, _ = brief_with(lambda u: FUSED if collapse_claim(u) else first_report(u))
     fused = next(s for s in b.sentences if s.text == FUSED)
