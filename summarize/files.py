@@ -16,9 +16,10 @@ permission, disk full, quota) an :class:`~summarize.errors.OutputError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from summarize.errors import OutputError, SummarizeError, os_error
@@ -92,3 +93,26 @@ def remove_stale_temps(directory: Path, names: tuple[str, ...]) -> None:
     for name in names:
         for stale in directory.glob(f".{name}.*.tmp"):
             stale.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (created if missing) for the ``with`` block.
+
+    For one-time work in a shared cache (a model conversion, an ONNX export): two processes
+    doing it at once would both spend the time and memory, so one waits, then reuses the
+    other's result. Where ``fcntl`` is missing (not POSIX) nothing is locked; callers still
+    publish with an atomic rename, which keeps the cache consistent.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

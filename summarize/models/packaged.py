@@ -15,18 +15,18 @@ place, so an interrupted run never leaves a half-written model behind.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from summarize.errors import ModelError, ResourceMissingError
+from summarize.files import exclusive
 
 # Bump when the layout of a converted folder changes, so stale caches are rebuilt.
 CONVERTED_FORMAT = 1
@@ -122,7 +122,6 @@ def packaged_names() -> list[str]:
     return current().names(MODELS)
 
 
-
 def cache_dir() -> Path:
     """The root of the model cache.
 
@@ -199,23 +198,6 @@ def join_parts(parts: Sequence[Path], dest: Path, *, size: int, sha256: str) -> 
     return dest
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    # Two processes converting the 1.5B model at once would need ~20 GB; let one wait.
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: atomic renames still keep the cache consistent
-        yield
-        return
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def converted_dir(model: PackagedModel) -> Path:
     """Where the converted (``save_pretrained``) folder of ``model`` lives."""
     return cache_dir() / "converted" / f"{model.name}-{model.sha256[:12]}"
@@ -257,7 +239,7 @@ def ensure_converted(model: PackagedModel, *, keep_gguf: bool = False) -> Path:
     final = converted_dir(model)
     if is_converted(final, model.sha256):
         return final
-    with _exclusive(cache_dir() / "locks" / f"{model.name}.lock"):
+    with exclusive(cache_dir() / "locks" / f"{model.name}.lock"):
         if is_converted(final, model.sha256):  # another process finished meanwhile
             return final
         gguf = ensure_gguf(model)

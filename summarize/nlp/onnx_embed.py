@@ -32,12 +32,13 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from summarize.errors import ModelError, ResourceMissingError
+from summarize.files import exclusive
 
 # Bump when the export recipe changes, so older exports are rebuilt.
 EXPORT_FORMAT = 1
@@ -109,23 +110,6 @@ def check_mean_pooling(model_path: Path) -> int:
     return int(max_len)
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    # Two processes exporting at once would both spend the time; one waits, then reuses.
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: the atomic rename still keeps the cache consistent
-        yield
-        return
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def export_dir(model_path: Path, precision: str, checksum: str) -> Path:
     """Where the export of ``model_path`` at ``precision`` lives in the cache."""
     # The packaged model's folder is called "model"; its package name says more.
@@ -159,7 +143,7 @@ def ensure_export(model_path: Path, precision: str = "fp32") -> Path:
     final = export_dir(model_path, precision, checksum)
     if is_exported(final, checksum):
         return final / MODEL_FILE
-    with _exclusive(cache_root() / "locks" / f"onnx-{final.name}.lock"):
+    with exclusive(cache_root() / "locks" / f"onnx-{final.name}.lock"):
         if is_exported(final, checksum):  # another process finished meanwhile
             return final / MODEL_FILE
         final.parent.mkdir(parents=True, exist_ok=True)
