@@ -48,14 +48,7 @@ CONTEXT = (
 )
 SENATE = {
     "infra": [
-        "Senate Republicans on Thursday unveiled a $568 billion infrastructure plan, a "
-        "counteroffer to the White House. Senator Shelley Capito said the plan covers roads, "
-        "bridges and broadband. Democrats said the Republican offer in the Senate was far too "
-        "small.",
-        "The $568 billion Republican infrastructure proposal, presented in the Senate by "
-        "Shelley Capito, would pay for roads, bridges, airports and broadband. The White House "
-        "called the Senate Republicans' plan a starting point, while Democrats said it was too "
-        "small.",
+        *INFRASTRUCTURE_TALKS["offer"],
         "Shelley Capito led Senate Republicans in presenting a $568 billion counterproposal on "
         "infrastructure on Thursday. The plan funds bridges, roads and broadband; Democrats in "
         "the Senate dismissed the offer as far too small for the White House.",
