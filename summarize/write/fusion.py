@@ -174,6 +174,12 @@ class FusionWriter(AbstractiveWriter):
         words_target = options.words
         offered = select(evidence, int(words_target * FILL), max_sentence_words=options.sentence_words)
         claims, withheld = claims_of(offered or selected)
+        # Every story sentence that reads as an instruction is reported as withheld, offered
+        # or not: none of them can reach the model, and the reader of the metadata sees what
+        # the screen caught in the whole story, not only among the claims offered.
+        screened = [strip_dateline(s.sentence.text) for s in evidence.sentences
+                    if looks_like_instructions(s.sentence.text)]
+        withheld = list(dict.fromkeys([*withheld, *screened]))
         prompts = [
             prompting.render("claim", evidence=[EvidenceItem(n=i + 1, text=t, support=0)
                                                 for i, t in enumerate(c.sources)], words=c.limit)

@@ -176,7 +176,8 @@ def test_default_model_fuses_the_seed_story_without_inventing():
     b = summarize.brief(TRIP, model="default", words=60)
     writer = b.metadata["writer"]
     assert writer["writer"] == "fusion" and writer["runtime"]["backend"]
-    assert writer["generations"][0]["batch"] >= 2
+    # The packaged models draft ahead (prompt lookup): claim after claim, not one batch.
+    assert writer["generations"][0]["batch"] == 1 and writer["claims_offered"] >= 2
     for s in b.sentences:
         assert s.citations
         sources = [sp.text for sp in s.support]
