@@ -19,14 +19,20 @@ The numbered source list maps each article to ``[n]``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from summarize.evidence.select import Selected
 from summarize.nlp.embed import Embedder
-from summarize.nlp.text import names_in, numbers_in, stems, strip_dateline, words
+from summarize.nlp.text import (
+    missing_names,
+    names_in,
+    numbers_in,
+    stems,
+    strip_dateline,
+    words,
+)
 from summarize.records import BriefSentence, Evidence, ScoredSentence, Source, Support
 from summarize.write.abstractive import Draft
 
@@ -97,28 +103,8 @@ def unsupported(text: str, sources: list[str]) -> list[str]:
     """Numbers and names in ``text`` that none of ``sources`` contains."""
     pool = " ".join(sources)
     pool_numbers = numbers_in(pool)
-    # Padded with spaces and matched on whole words: "Paris" is not in "comparison".
-    flat = f" {_normalise(pool)} "
     missing = [n for n in sorted(numbers_in(text)) if n not in pool_numbers]
-    missing += [name for name in sorted(names_in(text)) if not _name_in(name, flat)]
-    return missing
-
-
-_NON_WORD = re.compile(r"[^\w'&-]+")
-
-
-def _normalise(text: str) -> str:
-    """Lower case, no dots ("U.S." = "US"), straight apostrophes, words split by spaces."""
-    return " ".join(_NON_WORD.sub(" ", text.replace(".", "").replace("’", "'").lower()).split())
-
-
-def _name_in(name: str, flat: str) -> bool:
-    """Whether ``name`` occurs in ``flat`` (the normalised, space-padded sources) as whole
-    words; a possessive or plural in the sources ("Paris's", "the Smiths") still counts."""
-    key = _normalise(name)
-    if not key:
-        return True
-    return re.search(rf" {re.escape(key)}(?:'s?|s)? ", flat) is not None
+    return missing + missing_names(names_in(text), pool)  # whole words: "Paris" is not in "comparison"
 
 
 def align(text: str, vector: np.ndarray, evidence: Evidence) -> Alignment:

@@ -97,6 +97,30 @@ def names_in(text: str) -> set[str]:
     return found
 
 
+_NON_WORD = re.compile(r"[^\w'&-]+")
+
+
+def _normalised(text: str) -> str:
+    """Lower case, no dots ("U.S." = "US"), straight apostrophes, words split by spaces."""
+    return " ".join(_NON_WORD.sub(" ", text.replace(".", "").replace("’", "'").lower()).split())
+
+
+def missing_names(names, pool: str, *, possessive: bool = False) -> list[str]:
+    """The ``names`` (sorted) that ``pool`` does not contain as whole words: "Paris" is not
+    in "comparison"; a possessive or plural in the pool ("Paris's", "the Smiths") still
+    counts. With ``possessive``, a name's own possessive is dropped before the search
+    ("Blinken's" is supported by "Blinken")."""
+    flat = f" {_normalised(pool)} "
+    missing = []
+    for name in sorted(names):
+        key = _normalised(name)
+        if possessive:
+            key = re.sub(r"'s?$", "", key)
+        if key and re.search(rf" {re.escape(key)}(?:'s?|s)? ", flat) is None:
+            missing.append(name)
+    return missing
+
+
 def names_and_numbers(text: str) -> list[str]:
     """Clustering features: lower-cased capitalised runs (particles allowed) and ``#`` figures."""
     names = [m.group().lower() for m in _FEATURE_NAME.finditer(text)]
