@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarize.evidence.select import Selected
-from summarize.nlp.text import names_in, numbers_in, strip_dateline, words
+from summarize.nlp.text import (
+    missing_names,
+    names_in,
+    numbers_in,
+    strip_dateline,
+    words,
+)
 from summarize.options import Options
 from summarize.records import Evidence
 from summarize.write.abstractive import (
@@ -52,9 +58,6 @@ _DATE_WORDS = re.compile(
 )
 
 
-_possessive = re.compile(r"'s?$")
-
-
 def dates_in(text: str) -> set[str]:
     """Weekday, month and relative-date words of ``text``, lower case ("last week")."""
     return {" ".join(m.group(0).lower().split()) for m in _DATE_WORDS.finditer(text)}
@@ -63,9 +66,9 @@ def dates_in(text: str) -> set[str]:
 def invented(text: str, sources: list[str]) -> list[str]:
     """Numbers, names and date words of ``text`` that none of ``sources`` contains."""
     pool = " ".join(sources)
-    flat = " ".join(pool.replace(".", "").replace("’", "'").lower().split())
     missing = sorted(numbers_in(text) - numbers_in(pool))
-    missing += sorted(n for n in names_in(text) if _possessive.sub("", n.lower()) not in flat)
+    # A fused sentence may say "Blinken's" where the sources say "Blinken".
+    missing += missing_names(names_in(text), pool, possessive=True)
     missing += sorted(dates_in(text) - dates_in(pool))
     return missing
 

@@ -148,6 +148,9 @@ def test_checks_on_their_own():
     assert claims_of([]) == ([], [])
     assert dates_in("It fell on Tuesday, last week, in May.") == {"tuesday", "last week", "may"}
     assert invented("Ann Lee said 40 fell on Monday.", ["Ann Lee said 12 fell on Tuesday."]) == ["40", "monday"]
+    # Names are matched as whole words, as the attribute stage does; a possessive may differ.
+    assert invented("They met in Paris.", ["A comparison of the plans was made."]) == ["Paris"]
+    assert invented("They read Blinken's note.", ["Antony Blinken wrote a note."]) == []
     assert lost("It fell.", "It fell on Tuesday at 9.") == ["9", "tuesday"]
 
 
