@@ -116,3 +116,17 @@ def exclusive(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cache_root() -> Path:
+    """The root of summarize's cache (converted models, ONNX exports).
+
+    ``$SUMMARIZE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/summarize``, else
+    ``~/.cache/summarize``. Nothing is created here.
+    """
+    explicit = os.environ.get("SUMMARIZE_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "summarize"

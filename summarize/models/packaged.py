@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.files import exclusive
+from summarize.files import cache_root, exclusive
 
 # Bump when the layout of a converted folder changes, so stale caches are rebuilt.
 CONVERTED_FORMAT = 1
@@ -126,14 +126,9 @@ def cache_dir() -> Path:
     """The root of the model cache.
 
     ``$SUMMARIZE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/summarize``, else
-    ``~/.cache/summarize``. Nothing is created here.
+    ``~/.cache/summarize`` (:func:`summarize.files.cache_root`). Nothing is created here.
     """
-    explicit = os.environ.get("SUMMARIZE_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "summarize"
+    return cache_root()
 
 
 def locate_parts(model: PackagedModel) -> list[Path]:

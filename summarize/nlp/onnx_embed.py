@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.files import exclusive
+from summarize.files import cache_root, exclusive
 
 # Bump when the export recipe changes, so older exports are rebuilt.
 EXPORT_FORMAT = 1
@@ -57,16 +57,6 @@ def onnx_available(export: bool = False) -> bool:
     ``export``, also what the one-time export needs (onnx, torch, transformers)."""
     needed = ("onnxruntime", "onnx", "torch", "transformers") if export else ("onnxruntime",)
     return all(importlib.util.find_spec(name) is not None for name in needed)
-
-
-def cache_root() -> Path:
-    """The root of the model cache (same rule as ``summarize.models.packaged.cache_dir``)."""
-    explicit = os.environ.get("SUMMARIZE_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "summarize"
 
 
 def _sha256(path: Path) -> str:
