@@ -169,18 +169,25 @@ def cli_brief(model_name: str, env: dict, words: int) -> dict:
             "cli_s": round(seconds, 1), "peak_rss_gib": round(usage.ru_maxrss / 2**20, 2)}
 
 
+def child_result(command: list[str], env: dict, label: str) -> dict | None:
+    """Run one measurement in a fresh process (its own peak RSS, its own model load) and
+    return the JSON of its last ``RESULT`` line; ``None``, with its stderr shown, if it failed."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    if done.returncode or not lines:
+        print(f"{label} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
+
+
 def main_seed(args, env: dict) -> None:
     rows = []
     for model_name in args.models:
         for backend in args.backends:
-            command = [sys.executable, __file__, "--seed-child", model_name, backend,
-                       "--words", str(args.words)]
-            done = subprocess.run(command, env=env, capture_output=True, text=True)
-            lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
-            if done.returncode or not lines:
-                print(f"{model_name}/{backend} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+            row = child_result([sys.executable, __file__, "--seed-child", model_name, backend,
+                                "--words", str(args.words)], env, f"{model_name}/{backend}")
+            if row is None:
                 continue
-            row = json.loads(lines[-1][len("RESULT "):])
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "text"}), flush=True)
             if args.show_text:
@@ -242,15 +249,11 @@ def main() -> None:
         for config in args.configs:
             if config == "assisted" and model_name != "default":
                 continue  # the only draft/target pair that shares a tokenizer
-            command = [sys.executable, __file__, "--child", model_name, config,
-                       "--max-new-tokens", str(args.max_new_tokens),
-                       "--per-article", str(args.per_article)]
-            done = subprocess.run(command, env=env, capture_output=True, text=True)
-            lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
-            if done.returncode or not lines:
-                print(f"{model_name}/{config} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
+            row = child_result([sys.executable, __file__, "--child", model_name, config,
+                                "--max-new-tokens", str(args.max_new_tokens),
+                                "--per-article", str(args.per_article)], env, f"{model_name}/{config}")
+            if row is None:
                 continue
-            row = json.loads(lines[-1][len("RESULT "):])
             rows.append(row)
             print(f"{model_name:8} {config:9} load {row['load_s']:6.1f} s ({row['load']}) "
                   f"brief {row['latency_s']:6.1f} s  {row['new_tokens']:4d} tok "
