@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         if not (folder / args.new / "scores.csv").is_file():
             print(f"{dataset}: no 100-word run under {folder}", file=sys.stderr)
             continue
-        new, old = read_scores(folder / args.new), read_scores(folder / args.old, args.old_rev)
+        try:
+            new, old = read_scores(folder / args.new), read_scores(folder / args.old, args.old_rev)
+        except subprocess.CalledProcessError:
+            print(f"{dataset}: no {args.old} run at {args.old_rev}", file=sys.stderr)
+            continue
         if dataset != "allsides2021_dev":
             for metric in METRICS:
                 target[metric].append([new[c][metric] - old[c][metric] for c in new])
