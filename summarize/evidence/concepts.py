@@ -7,11 +7,12 @@ Porter stems of content words (:func:`summarize.nlp.text.stems`; single stems jo
 lighter concepts, ``unigram_factor``), and its weight says how widely and how prominently the
 story reports it::
 
-    weight(c) = voices(c) ** VOICE_POWER  *  sum over voices v reporting c of
+    weight(c) = voices(c) ** voice_power  *  sum over voices v reporting c of
                 max over v's sentences s with c of  salience(s) * position(s)
 
-scaled so the heaviest concept weighs 1 (``voices(c)``: how many voices report it). Independent voices (``Story.voices``: syndicated
-copies and one outlet's articles count once) play the part of G&F's document frequency; the
+scaled so the heaviest concept weighs 1 (``voices(c)``: how many voices report it).
+Independent voices (``Story.voices``: syndicated copies and one outlet's articles count
+once) play the part of G&F's document frequency; the
 sentence salience of :mod:`summarize.evidence.score` (centrality, position, coverage) and
 the position prior make a concept in a story's lead weigh more than one in a closing aside;
 the extra factor ``voices(c) ** 0.5`` makes a phrase many outlets share count for more than
@@ -32,7 +33,7 @@ crowding out the fuller sentences a 100-word summary is made of::
 
 The lower bound is dropped when the story is too short to meet it: a summary that fills its
 budget wins, since ROUGE reads the first ``budget`` words and a shorter one leaves words
-unsaid (an upper bound of exactly the budget lost 1-2 R-1 on the fit data). The constants
+unsaid (bounds of 0.9-1.0 x budget instead lost 1.8 R-1 on the fit data). The constants
 (:class:`ConceptOptions`) were fitted on MultiLing 2011, Multi-News validation clusters 1-50
 and AllSides April-May 2021 only (``docs/selection.md``).
 

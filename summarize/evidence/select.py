@@ -115,6 +115,7 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
 
     opts = concepts.DEFAULT
     limit = opts.upper * budget_words
+
     def fullness(m: ScoredSentence) -> float:  # the length prior of concepts.ConceptOptions
         if not opts.full_value_words:
             return 1.0
