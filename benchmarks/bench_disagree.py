@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from summarize.evidence import disagree
-from summarize.records import Sentence
+from summarize.records import Conflict, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "benchmarks" / "disagree_pairs.jsonl"
@@ -72,6 +72,13 @@ def labelled() -> None:
         print(f"| {name} | {len(sub)} | {sum(r['label'] == 'real' for r, _ in sub)} | "
               f"{scores([r for r, _ in sub], [v for _, v in sub])} |")
     print("\nlabel -> verdict:", dict(sorted(Counter(zip((r["label"] for r in rows), verdicts)).items())))
+    gold = sum(r["label"] == "update" for r in rows)
+    said = [(r, a, b) for r, v, (a, b) in zip(rows, verdicts, figures) if v == "update"]
+    stated = [(r, a, b) for r, a, b in said if disagree.running_tally(Conflict(topic=a.unit, a=a, b=b, kind="update"))
+              or disagree.running_tally(Conflict(topic=a.unit, a=b, b=a, kind="update"))]
+    for name, found in (("verdict \"update\"", said), ("stated as changed (running tally)", stated)):
+        tp = sum(r["label"] == "update" for r, _, _ in found)
+        print(f"{name}: precision {tp}/{len(found)}, recall {tp}/{gold} of the labelled updates")
     wrong = [(r["id"], r["label"], v) for r, v in zip(rows, verdicts) if (v == "real") != (r["label"] == "real")]
     print("missed or wrongly called real:", wrong)
 

@@ -7,18 +7,27 @@ way) on each split, with 95% bootstrap intervals over clusters for each system a
 per-cluster difference (paired: both systems resampled on the same clusters)::
 
     .venv/bin/python benchmarks/selection_splits.py
+    .venv/bin/python benchmarks/selection_splits.py --old-rev f2ba88f   # gain over a commit
 
-The ILP's constants were fitted on the "fit" parts only: Multi-News val100 clusters 1-50
-and AllSides events of April-May 2021. Everything else is held out: Multi-News clusters
-51-100, all of MultiLing 2011, AllSides June-July 2021 (``docs/selection.md``).
+The ILP's constants were fitted on the "fit" parts only: all of MultiLing 2011, Multi-News
+val100 clusters 1-50 and AllSides events of April-May 2021. Held out: Multi-News clusters
+51-100 and AllSides June-July 2021 (``docs/selection.md``).
+
+With ``--old-rev REV`` the "old" system's scores are read from that git revision's result
+folders (``git show REV:benchmarks/results/...``) instead of this checkout's, so the gain
+is measured against the figures a commit published; the last lines then give the mean
+gain over MultiLing and Multi-News (the issue's target), with a paired bootstrap interval
+that resamples clusters within each set.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,9 +44,16 @@ def data_dir() -> Path:
     return Path(os.environ.get("SUMMARIZE_EVAL_DATA") or REPO.parent / "shared" / "data")
 
 
-def read_scores(folder: Path) -> dict[str, dict[str, float]]:
-    with (folder / "scores.csv").open(encoding="utf-8") as f:
-        return {row["cluster"]: {m: float(row[m]) for m in METRICS} for row in csv.DictReader(f)}
+def read_scores(folder: Path, rev: str = "") -> dict[str, dict[str, float]]:
+    """Per-cluster recall of one run, from this checkout or (``rev``) a git revision."""
+    if rev:
+        path = (folder / "scores.csv").resolve().relative_to(REPO).as_posix()
+        text = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{path}"], check=True,
+                              capture_output=True, text=True).stdout
+        rows = csv.DictReader(io.StringIO(text))
+    else:
+        rows = csv.DictReader((folder / "scores.csv").open(encoding="utf-8"))
+    return {row["cluster"]: {m: float(row[m]) for m in METRICS} for row in rows}
 
 
 def splits(dataset: str, clusters: list[str]) -> dict[str, list[str]]:
@@ -49,7 +65,7 @@ def splits(dataset: str, clusters: list[str]) -> dict[str, list[str]]:
             dates = {row["cluster"]: row.get("date", "") for row in map(json.loads, f)}
         fit = [c for c in clusters if dates[c] < "2021-06-01"]
         return {"fit": fit, "held out": [c for c in clusters if dates[c] >= "2021-06-01"]}
-    return {"held out": clusters}
+    return {"fit": clusters}
 
 
 def fmt(values: list[float], signed: bool = False) -> str:
@@ -59,12 +75,28 @@ def fmt(values: list[float], signed: bool = False) -> str:
     return f"{100 * iv.mid:.2f} ({100 * iv.low:.2f}-{100 * iv.high:.2f})"
 
 
+def mean_gain(diffs: list[list[float]], n_resamples: int = 1000, seed: int = 0) -> str:
+    """Mean over sets of each set's mean difference, with a 95% bootstrap interval that
+    resamples the clusters of each set on its own (paired: one difference per cluster)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(d, dtype=float) for d in diffs]
+    mid = float(np.mean([a.mean() for a in arrays]))
+    samples = [np.mean([a[rng.integers(0, a.size, a.size)].mean() for a in arrays])
+               for _ in range(n_resamples)]
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return f"{100 * mid:+.2f} ({100 * low:+.2f}..{100 * high:+.2f})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--new", default="extractive")
     parser.add_argument("--old", default="extractive-mmr")
+    parser.add_argument("--old-rev", default="", help="read the old system's scores from this git revision")
     args = parser.parse_args(argv)
+    target: dict[str, list[list[float]]] = {m: [] for m in METRICS}
     print(f"| set | split | clusters | metric | {args.old} | {args.new} | difference |")
     print("|---|---|---|---|---|---|---|")
     for dataset in DATASETS:
@@ -72,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         if not (folder / args.new / "scores.csv").is_file():
             print(f"{dataset}: no 100-word run under {folder}", file=sys.stderr)
             continue
-        new, old = read_scores(folder / args.new), read_scores(folder / args.old)
+        try:
+            new, old = read_scores(folder / args.new), read_scores(folder / args.old, args.old_rev)
+        except subprocess.CalledProcessError:
+            print(f"{dataset}: no {args.old} run at {args.old_rev}", file=sys.stderr)
+            continue
+        if dataset != "allsides2021_dev":
+            for metric in METRICS:
+                target[metric].append([new[c][metric] - old[c][metric] for c in new])
         for split, ids in splits(dataset, list(new)).items():
             for metric in METRICS:
                 a = [old[c][metric] for c in ids]
@@ -80,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
                 diff = [y - x for x, y in zip(a, b)]
                 print(f"| {dataset} | {split} | {len(ids)} | {metric.split('_')[0]} R "
                       f"| {fmt(a)} | {fmt(b)} | {fmt(diff, signed=True)} |")
+    if all(len(v) == 2 for v in target.values()):
+        print(f"\nMean gain of {args.new} over {args.old}{' at ' + args.old_rev if args.old_rev else ''}, "
+              "MultiLing and Multi-News (each set weighs half):")
+        for metric in METRICS:
+            print(f"- {metric.split('_')[0]} R: {mean_gain(target[metric])}")
     return 0
 
 

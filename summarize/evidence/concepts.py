@@ -7,26 +7,35 @@ Porter stems of content words (:func:`summarize.nlp.text.stems`; single stems jo
 lighter concepts, ``unigram_factor``), and its weight says how widely and how prominently the
 story reports it::
 
-    weight(c) = sum over voices v reporting c of
+    weight(c) = voices(c) ** voice_power  *  sum over voices v reporting c of
                 max over v's sentences s with c of  salience(s) * position(s)
 
-scaled so the heaviest concept weighs 1. Independent voices (``Story.voices``: syndicated
-copies and one outlet's articles count once) play the part of G&F's document frequency; the
+scaled so the heaviest concept weighs 1 (``voices(c)``: how many voices report it).
+Independent voices (``Story.voices``: syndicated copies and one outlet's articles count
+once) play the part of G&F's document frequency; the
 sentence salience of :mod:`summarize.evidence.score` (centrality, position, coverage) and
-the position prior make a concept in a story's lead weigh more than one in a closing aside.
-Each candidate sentence also brings ``sentence_weight * value(s)``, the salience-and-support
-value that MMR uses, so a confirmed claim still beats an equally central single-outlet one::
+the position prior make a concept in a story's lead weigh more than one in a closing aside;
+the extra factor ``voices(c) ** 0.5`` makes a phrase many outlets share count for more than
+the sum of their leads alone (Gillick & Favre's document frequency, softened).
+Each candidate sentence also brings ``sentence_weight * value(s) * fullness(s)``, the
+salience-and-support value that MMR uses, so a confirmed claim still beats an equally
+central single-outlet one. ``fullness(s) = min(1, words(s) / full_value_words)`` is a
+length prior: a short sentence ("It's almost upon us.", "Coffee heightens your powers of
+perception.") covers a concept or two at little cost and would otherwise win on cost alone,
+crowding out the fuller sentences a 100-word summary is made of::
 
-    maximise   sum_c weight(c) * x_c  +  sum_s sentence_weight * value(s) * y_s
+    maximise   sum_c weight(c) * x_c  +  sum_s sentence_weight * value(s) * fullness(s) * y_s
     subject to lower * budget <= sum_s words(s) * y_s <= upper * budget   (length)
                x_c <= sum_{s contains c} y_s          (a concept counts if a chosen sentence has it)
                sum_{s in group g} y_s <= 1            (one representative per claim group)
                y_a + y_b <= 1  when cos(a, b) > MAX_REDUNDANCY      (near-duplicates)
                y_s in {0, 1},  0 <= x_c <= 1
 
-The lower bound is dropped when the story is too short to meet it. The constants
-(:class:`ConceptOptions`) were fitted on Multi-News validation clusters 1-50 and AllSides
-April-May 2021 only (``docs/selection.md``).
+The lower bound is dropped when the story is too short to meet it: a summary that fills its
+budget wins, since ROUGE reads the first ``budget`` words and a shorter one leaves words
+unsaid (bounds of 0.9-1.0 x budget instead lost 1.8 R-1 on the fit data). The constants
+(:class:`ConceptOptions`) were fitted on MultiLing 2011, Multi-News validation clusters 1-50
+and AllSides April-May 2021 only (``docs/selection.md``).
 
 It is solved with HiGHS through :func:`scipy.optimize.milp` under a time limit. A story too
 big for the solver, or a solve that stops at its limit, falls back to the greedy
@@ -54,12 +63,16 @@ class ConceptOptions:
 
     Attributes:
         single_voice_factor: Weight multiplier of a concept only one voice of several reports.
+        voice_power: Exponent on the number of voices reporting a concept, multiplying its
+            weight (Gillick & Favre weigh a concept by its document frequency; 0: off).
         salience_power: Exponent on sentence salience in a concept's weight.
         position_power: Exponent on the sentence's position prior (``1 / sqrt(1 + index)``)
             in a concept's weight: news states the gist first (0: off).
         unigram_factor: Weight of single content stems as concepts, relative to bigrams (0: off).
         sentence_weight: Weight of each chosen sentence's salience-and-support value,
             relative to the heaviest concept.
+        full_value_words: A sentence brings its whole value from this many words on, and
+            a shorter one ``words / full_value_words`` of it (a length prior; 0: off).
         upper: The solver fills up to ``upper * budget`` words (the top-up step then keeps
             the brief within +-20%).
         lower: The solver must reach ``lower * budget`` words when the story allows it.
@@ -72,10 +85,12 @@ class ConceptOptions:
     """
 
     single_voice_factor: float = 1.0
+    voice_power: float = 0.5
     salience_power: float = 1.0
     position_power: float = 1.0
     unigram_factor: float = 0.6
-    sentence_weight: float = 2.0
+    sentence_weight: float = 4.0
+    full_value_words: int = 20
     upper: float = 1.15
     lower: float = 1.0
     time_limit_s: float = 10.0
@@ -137,7 +152,7 @@ def concept_weights(evidence: Evidence, options: ConceptOptions | None = None) -
     several = len({s.voice for s in evidence.sentences}) > 1
     weights = {}
     for c, per_voice in best.items():
-        w = sum(per_voice.values())
+        w = sum(per_voice.values()) * len(per_voice) ** options.voice_power
         if several and len(per_voice) == 1:
             w *= options.single_voice_factor
         if " " not in c:

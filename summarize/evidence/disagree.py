@@ -26,7 +26,10 @@ reader; a missed one only leaves a brief quieter):
    (:data:`MIN_SUBJECT_OVERLAP`), and no name in either sentence that the other lacks on
    both sides ("Cambodia" vs "North Korea"; who says it, "according to Reuters", is no
    subject).
-4. **Same time** (:mod:`summarize.evidence.timeline`): the event days of the two
+4. **Same time** (:mod:`summarize.evidence.timeline`): a figure its own sentence gives as
+   the old value of a change ("fell to 5.8% from 6.1%", "down from his initial $2.3
+   trillion proposal") no longer holds, so any other report of the same unit is an
+   **update** of it; otherwise the event days of the two
    sentences can be the same, neither names a time of day the other lacks or contradicts,
    and neither words its figure as a change ("rose to", "revised", "now", "so far"): such
    a pair is an **update**, stated as one by the brief (latest figure, with its date).
@@ -122,6 +125,18 @@ _UPDATE = re.compile(
     r"\s+(?:\w+\s+){0,3}?(?:to|from)\s|revised|revision|now|so far|to date|as of|updated|latest|up from|"
     r"down from|has reached|had reached|reached|topped|surpassed|exceeded|doubled|tripled|ago|earlier|"
     r"previous|previously|prior|initial|initially|originally|last (?:year|month|week)|a (?:year|month|week) earlier)\b",
+    re.IGNORECASE)
+# A figure given as the value a change started from ("fell to 5.8% from 6.1%", "down from his
+# initial $2.3 trillion", "from a revised 507,000 a week earlier"): the sentence itself says
+# it no longer holds, so any other report of that quantity is an update of it, not a dispute.
+_SUPERSEDED = re.compile(
+    r"(?:\b(?:up|down)\s+from|"
+    r"\bto\s+(?:about\s+|around\s+|nearly\s+)?[$€£]?\d[\d,.]*(?:\s*(?:%|percent|million|billion|trillion|thousand))?\s+from|"
+    r"\b(?:fallen|fell|falls|rose|risen|rises|dropped|drops|declined|climbed|increased|decreased|lowered|"
+    r"raised|revised|slipped|jumped|grew|shrank|cut|reduced|moved|changed)\s+(?:\w+\s+){0,2}?from)"
+    r"\s+(?:(?:his|her|its|their|the|an?)\s+)?"
+    r"(?:(?:revised|initial|original|earlier|previous|prior|preliminary)\s+)?"
+    r"(?:(?:estimate|figure|report|forecast|proposal)\s+of\s+)?(?:about\s+|around\s+|nearly\s+)?[$€£]?$",
     re.IGNORECASE)
 # What a count of people is a count of: two figures in different roles are two subjects
 # ("200,000 killed" and "1.5 million homeless").
@@ -430,6 +445,16 @@ def same_time(a: Quantity, b: Quantity) -> bool:
     return not (_UPDATE.search(_local(a)) or _UPDATE.search(_local(b)))
 
 
+def superseded(q: Quantity) -> bool:
+    """Whether the figure is the old value of a change its own sentence states ("to 5.8%
+    from 6.1%", "down from his initial $2.3 trillion proposal")."""
+    before = q.sentence.text[:q.start]
+    hedge = q.text[:len(q.hedge)] if q.hedge else ""
+    if hedge and before.endswith(hedge + " "):
+        before = before[: -len(hedge) - 1]
+    return bool(_SUPERSEDED.search(before[-60:]))
+
+
 def classify(a: Quantity | None, b: Quantity | None) -> str:
     """The verdict on two figures from different voices: one of :data:`VERDICTS`.
 
@@ -438,7 +463,11 @@ def classify(a: Quantity | None, b: Quantity | None) -> str:
     """
     if a is None or b is None:
         return "not_a_figure"
-    if a.unit != b.unit or _modified(a) != _modified(b):
+    if a.unit != b.unit:
+        return "different_subject"
+    if (superseded(a) or superseded(b)) and not consistent(a, b) and same_subject(a, b):
+        return "update"
+    if _modified(a) != _modified(b):
         return "different_subject"
     if consistent(a, b):
         return "agree"

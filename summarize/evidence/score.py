@@ -21,7 +21,7 @@ group: two articles of one outlet, or syndicated copies (``Story.voices``), coun
 Only a whole sentence can be a claim: one that :func:`summarize.nlp.hygiene.problem` finds
 broken (an unbalanced or cut quote, a lower-case or unfinished fragment, glued words) still
 counts for centrality but joins no claim group, so no brief, fact list or unique-claims
-list quotes it.
+list quotes it, and it is never one side of a disagreement or an update.
 """
 
 from __future__ import annotations
@@ -226,11 +226,11 @@ def score_story(
 
     texts = {a.id: a.text for a in story.articles}
     names = {a.id: hygiene.names_in(a.text) for a in story.articles}
+    whole = [i for i, s in enumerate(sentences) if not hygiene.problem(s.text, names[s.article_id])]
     eligible = [
-        i for i, s in enumerate(sentences)
-        if options.min_words <= len(s.text.split()) <= options.max_words
-        and not _standfirst(texts[s.article_id], s)
-        and not hygiene.problem(s.text, names[s.article_id])
+        i for i in whole
+        if options.min_words <= len(sentences[i].text.split()) <= options.max_words
+        and not _standfirst(texts[sentences[i].article_id], sentences[i])
     ]
     claim = claim_similarity(sim, lexical, options)
     raw_groups = _claim_groups(scored, claim, eligible, options)
@@ -247,7 +247,9 @@ def score_story(
     from summarize.evidence import disagree, timeline
 
     published = {a.id: a.published or timeline.opening_date(a.text) for a in story.articles}
-    found = disagree.find_conflicts(scored, claim, voices, published=published, kinds=("real", "update"))
+    # A broken sentence is never quoted, so it cannot be one side of a stated disagreement.
+    found = disagree.find_conflicts([scored[i] for i in whole], claim[np.ix_(whole, whole)], voices,
+                                    published=published, kinds=("real", "update"))
     conflicts = [c for c in found if c.kind == "number"]
     updates = [c for c in found if c.kind == "update" and disagree.running_tally(c)]
     unique = tuple(unique_claims(groups))

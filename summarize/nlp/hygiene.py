@@ -18,6 +18,22 @@ use, while the token as a whole is no known word. "McDonald", "iPhone", "JavaScr
 "Blinken's" and "Washington" are not flagged, nor coinages with a usual compound tail
 ("Obamacare", "Trumpworld", "Chinatown"); a rarer coinage may be, which only keeps its
 sentence out of the claims.
+Two kinds of fragment are whole sentences to a splitter yet not claims a reader can take
+alone, and are told by their shape, without a part-of-speech tagger (none is available
+offline, see ``/work/shared/MODELS.md``), so the rules are narrow:
+
+* a quote that is the whole sentence and carries on another one: it opens with a
+  conjunction or an infinitive ("“And to ensure that people can continue to come out of
+  Gaza.”"), so its speaker and its first half are in a sentence before it;
+* a label and a colon before an infinitive, with no verb before the colon ("Another
+  objective: to ease regional tensions."): a heading over a list, not a statement.
+
+Three more kinds are plainly not a claim: a sentence the source itself cut off with an
+ellipsis ("Biden and his team..." ends many AllSides openings), one the splitter stopped
+at an abbreviation ("The connections of links vs."), and page furniture that the cleaner
+left in the text ("Image copyright getty images …", "Photo by …", "Click here for the
+update.", "See best photos here.").
+
 The flag only keeps a sentence from being quoted; the text itself is never changed here
 (the loaders repair what the page structure shows, see ``ingest/loaders.py``).
 """
@@ -36,6 +52,27 @@ _SPLICED_QUOTE = re.compile(r"\.[”\"]\s+[a-z]")
 # A dateline or photo credit in parentheses marks where a sentence starts: "( cnn ) the use
 # of ...", "( lou rocco/abc ) whoopi goldberg ..." in text lower-cased upstream (Multi-News).
 _CREDIT_PREFIX = re.compile(r"\s*+\(\s*+[^()]{1,40}\)\s*+[-–—]?\s*+[^\W\d_]")
+# A sentence that is all one quote, opening with a word that carries on an earlier sentence.
+_CONTINUED_QUOTE = re.compile(
+    r"^[“\"‘']\s*(?:and|but|or|nor|so|because|which|to\s+[a-z]+)\b.*[.!?…]\s*[”\"’']\s*$",
+    re.IGNORECASE | re.DOTALL)
+# "Another objective: to ease regional tensions." A short label, a colon, an infinitive.
+_LABEL_INFINITIVE = re.compile(r"^(?P<label>[^:;,.!?“”\"]{1,40}):\s+to\s+[a-z]+\b[^:]*[.!?]\s*$")
+# Words that make a label a clause ("The plan is: to ..."): auxiliaries, modals, "said".
+_FINITE = frozenset(
+    "is are was were be been am has have had do does did will would can could should shall may "
+    "might must said says say told tells wants want wanted".split())
+_ELLIPSIS_END = re.compile(r"(?:\.\s*\.\s*\.|…)[\"'”’)\]]*\s*$")
+# Titles and "vs." never end a sentence: the splitter stopped too early.
+_ABBREVIATION_END = re.compile(
+    r"\b(?:vs|v|mr|mrs|ms|dr|gen|sen|rep|gov|lt|col|prof|sgt|capt|approx)\.\s*$",
+    re.IGNORECASE)
+_FURNITURE = re.compile(
+    r"^[\s\"'“‘(\[]*(?:image copyright|image caption|photo(?:graph)?\s*(?:by|illustration|credit|courtesy)\b|"
+    r"photo:|getty images|advertisement\b|click here|read more\b|note:|watch:|listen:|related:|"
+    r"sign up\b|subscribe\b|see (?:more|best|all|our|the)\s+(?:\w+\s+)?(?:photos?|pictures?|videos?|gallery)\b|"
+    r"follow (?:us|him|her|them)\b)",
+    re.IGNORECASE)
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _GLUE_CANDIDATE = re.compile(r"\b[A-Z][a-z]{6,}\b")
 MIN_GLUED_TAIL = 4  # "son", "ton", "ham" end real names (Johnson, Washington, Fordham)
@@ -93,6 +130,26 @@ def unbalanced_quotes(text: str) -> bool:
     return text.count("“") != text.count("”") or text.count('"') % 2 == 1
 
 
+def _quote_fragment(body: str) -> bool:
+    """All one quote (one opening and one closing mark), opening with "and", "but", "to ...".
+    """
+    if not _CONTINUED_QUOTE.match(body):
+        return False
+    # "“To be clear, we will act.”": an opening aside, then a whole sentence.
+    if "," in " ".join(body.split()[:4]):
+        return False
+    return sum(body.count(q) for q in "“”\"") == 2
+
+
+def _label_fragment(body: str) -> bool:
+    """A short label without a verb, a colon, then an infinitive: "Another objective: to ..."."""
+    m = _LABEL_INFINITIVE.match(body)
+    if not m:
+        return False
+    label = m.group("label").split()
+    return len(label) <= 4 and not any(w.lower() in _FINITE or w.lower().endswith("ed") for w in label)
+
+
 def problem(text: str, names: frozenset[str] = frozenset()) -> str:
     """Why ``text`` may not be quoted as a claim, or ``""`` when it may.
 
@@ -114,6 +171,16 @@ def problem(text: str, names: frozenset[str] = frozenset()) -> str:
         return "starts in lower case (a piece of a sentence)"
     if not _TERMINAL.search(body):
         return "no final punctuation (cut off)"
+    if _ELLIPSIS_END.search(body):
+        return "cut off with an ellipsis"
+    if _ABBREVIATION_END.search(body):
+        return "ends at an abbreviation (split too early)"
+    if _FURNITURE.match(body):
+        return "page furniture (a credit, caption or link)"
+    if _quote_fragment(body):
+        return "a quote that carries on another sentence"
+    if _label_fragment(body):
+        return "a label and an infinitive, no verb (a fragment)"
     glued = glued_words(body, names)
     if glued:
         return f"glued words: {', '.join(glued)}"

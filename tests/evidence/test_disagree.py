@@ -8,6 +8,7 @@ from summarize.evidence.disagree import (
     quantities,
     running_tally,
     subject_phrase,
+    superseded,
 )
 from summarize.records import ScoredSentence, Sentence
 
@@ -147,3 +148,17 @@ def test_only_running_counts_of_people_are_stated_as_changed():
                       "Officials said 121 people are still missing in Surfside."],
                      ["2021-07-05", "2021-06-25"], kinds=("update",))
     assert not any(running_tally(c) for c in jump)
+
+
+def test_the_old_value_of_a_stated_change_is_an_update_not_a_dispute():
+    # labelled pair p067 of benchmarks/disagree_pairs.jsonl, shortened
+    fell = "The unemployment rate fell to 5.8% from 6.1%, which was better than the estimate of 5.9%."
+    stated = "The Bureau of Labor Statistics said Friday that the unemployment rate had fallen to 5.8%."
+    old = next(x for x in quantities(sent(fell), "2021-06-04") if x.value == 6.1)
+    new = q(stated, "2021-06-04")
+    assert new.value == 5.8
+    assert superseded(old) and not superseded(new)
+    assert classify(old, new) == "update"
+    # "from" without a change is no old value: the $8 billion project is the same project
+    walked = q("The decision to walk away from the $8 billion project was confirmed Wednesday.")
+    assert not superseded(walked)

@@ -66,3 +66,23 @@ def test_selection_respects_the_budget_and_prefers_confirmed_claims(fake_embedde
     words = sum(len(c.text.split()) for c in chosen)
     assert words <= 1.2 * 25
     assert chosen and "collapsed" in chosen[0].text
+
+
+def _kabul(second: str) -> Story:
+    first = ("Gunmen stormed the military hospital in Kabul on Wednesday, killing 38 people, "
+             "the hospital said. The attack lasted several hours.")
+    return Story(id="k", articles=(
+        Article(id="a", text=first, outlet="NBC News", published="2017-03-08"),
+        Article(id="b", text=second, outlet="Reuters", published="2017-03-08"),
+    ))
+
+
+def test_a_broken_sentence_is_never_one_side_of_a_disagreement(fake_embedder):
+    whole = ("Gunmen stormed the military hospital in Kabul on Wednesday, killing 30 people, "
+             "officials said. Security forces ended the siege.")
+    assert len(score_story(_kabul(whole), fake_embedder).conflicts) == 1
+    # the same claim with half a quote (hygiene keeps it out): no "outlets differ" either
+    cut = ("Gunmen stormed the military hospital in Kabul on Wednesday, killing 30 people, "
+           "officials said.” Security forces ended the siege.")
+    evidence = score_story(_kabul(cut), fake_embedder)
+    assert evidence.conflicts == ()

@@ -6,6 +6,8 @@ score the seed stories with the fake embedder; one slow test runs the real MiniL
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import TRIP
@@ -146,12 +148,15 @@ def test_concepts_are_stemmed_content_bigrams_weighted_by_voices():
     rows = [("a", 0, "The bridge collapsed on Tuesday.", 1.0, 0),
             ("b", 0, "A bridge collapsed, officials said.", 0.5, 0),
             ("b", 1, "Rescue teams searched the river.", 0.5, 1)]
-    options = concepts.ConceptOptions(single_voice_factor=0.5, unigram_factor=0.0)
+    options = concepts.ConceptOptions(single_voice_factor=0.5, unigram_factor=0.0, voice_power=0.0)
     weights = concepts.concept_weights(evidence(rows), options)
     # max salience of each voice, summed (1.0 + 0.5), then scaled so the heaviest weighs 1
     assert weights["bridg collaps"] == pytest.approx(1.0)
     assert weights["rescu team"] == pytest.approx(0.5 * 0.5 / 1.5)  # one voice of two: halved
     assert "bridg" not in weights
+    # by default the number of voices counts too: (1.0 + 0.5) * 2 ** 0.5 for the bridge
+    shared = concepts.concept_weights(evidence(rows), concepts.ConceptOptions(unigram_factor=0.0))
+    assert shared["rescu team"] == pytest.approx(0.5 / (1.5 * 2 ** 0.5))
     with_unigrams = concepts.concept_weights(evidence(rows), concepts.ConceptOptions(unigram_factor=0.6))
     assert with_unigrams["bridg"] == pytest.approx(0.6 * with_unigrams["bridg collaps"])
 
@@ -186,3 +191,21 @@ def test_real_path_ilp_brief_meets_its_budget_with_one_sentence_per_claim():
     ev_texts = brief.plain_text
     assert ev_texts and len(brief.sentences) >= 2
     assert len({s.text for s in brief.sentences}) == len(brief.sentences)
+
+
+def test_short_fragments_do_not_win_the_last_words_on_cost_alone():
+    lead = ("Rescue crews pulled twelve survivors from the collapsed Genoa motorway bridge "
+            "overnight, the city's mayor told reporters on Wednesday morning.")  # 20 words
+    rows = [("a", 0, lead, 1.0, 0),
+            ("b", 1, "Officials were stunned again.", 0.9, 1),
+            ("c", 1, "Coffee heightens your perception.", 0.85, 2),
+            ("b", 2, "Engineers had warned about corroded steel cables on the span.", 0.8, 3)]
+    ev = evidence(rows)
+    # 28 words: the lead and the fuller sentence (30), or the lead and two fragments (28)
+    assert {s.group.id for s in select(ev, 28)} == {0, 3}
+    saved = concepts.DEFAULT
+    try:  # without the length prior the two fragments win on cost
+        concepts.DEFAULT = replace(saved, full_value_words=0)
+        assert {s.group.id for s in select(ev, 28)} == {0, 1, 2}
+    finally:
+        concepts.DEFAULT = saved

@@ -62,3 +62,35 @@ def test_the_spliced_quote_of_seed_001_is_caught_after_segmenting():
     pieces = [line[a:b] for a, b in split_spans(line)]
     spliced = [p for p in pieces if "we work" in p or "every single day" in p or p.endswith("Gaza.”")]
     assert spliced and all(hygiene.problem(p) for p in spliced)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    # the last sentence of the seed brief of issue 14: the second half of a quote
+    ("“And to ensure that people can continue to come out of Gaza.”", "a quote that carries on"),
+    ("“But we will keep going until it is done.”", "a quote that carries on"),
+    ("Another objective: to ease regional tensions.", "a label and an infinitive"),
+    ("Biden and his team...", "cut off with an ellipsis"),
+    ("The Republican proposal also…", "cut off with an ellipsis"),
+    ("The connections of links vs.", "ends at an abbreviation"),
+    ("Image copyright getty images image caption t. Rex was a fierce carnivore.", "page furniture"),
+    ("Photo by ethan miller/getty images.", "page furniture"),
+    ("See best photos here.", "page furniture"),
+    ("Click here for the update.", "page furniture"),
+])
+def test_fragments_that_read_whole_are_named(text, reason):
+    assert hygiene.problem(text).startswith(reason)
+
+
+@pytest.mark.parametrize("text", [
+    "“To be clear, we will act.”",  # an opening aside, then a whole quoted sentence
+    "“We will not stop until every hostage is home,” she said.",
+    "The goal is: to win the seat.",  # a verb before the colon: a clause, not a label
+    "He had one aim: to win.",
+    "He said no.",
+    "She lives on Main St.",
+    "He moved to the U.S.",
+    "The photo by Reuters showed the crowd.",
+    "“I was sure … he said nothing,” she recalled.",
+])
+def test_whole_sentences_with_those_shapes_pass(text):
+    assert hygiene.problem(text) == ""
