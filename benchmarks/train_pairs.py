@@ -105,7 +105,7 @@ def fit(options: ClusterOptions) -> tuple[PairModel, dict]:
         report[f"Jun-Jul {key} AP: pair model"] = average_precision_score(yh, model.probability(xh))
         report[f"Jun-Jul {key} AP: gradient boosting"] = average_precision_score(
             yh, gbm.predict_proba(xh)[:, 1])
-        report[f"Jun-Jul {key} AP: clusterer link alone"] = average_precision_score(
+        report[f"Jun-Jul {key} AP: link less local density alone"] = average_precision_score(
             yh, xh[:, FEATURES.index("link less local density")])
     return model, report
 
