@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from test_threads import FAKE, senate
 
 from summarize.errors import ModelError, ResourceMissingError
-from summarize.events.cluster import ClusterOptions, cluster, pair_table
+from summarize.events.cluster import ClusterOptions, StoryIndex, cluster, pair_table
 from summarize.events.linkage import Groups, agglomerate
 from summarize.events.pairs import (
     FEATURES,
@@ -22,6 +22,7 @@ from summarize.events.pairs import (
     pair_features,
 )
 from summarize.events.threads import ThreadSettings, assign_threads
+from summarize.records import Article
 
 
 def test_the_shipped_model_loads_and_a_damaged_copy_is_refused(tmp_path):
@@ -124,3 +125,17 @@ def test_a_crowded_beat_does_not_thread_stories_that_only_share_it():
 
     assert threads(0) == [list(range(8))]  # without local scaling the beat is one thread
     assert threads(5) == [[0, 1]] + [[i] for i in range(2, 8)]
+
+
+def test_an_index_with_the_pair_model_keeps_its_ids_and_setting_across_nights():
+    index = StoryIndex(ClusterOptions(pair_weight=0.2))
+    night1 = index.assign(senate("2021-04-22"), embedder=FAKE)
+    restored = StoryIndex.from_dict(index.to_dict())
+    assert restored.options.pair_weight == 0.2
+    night2 = restored.assign(senate("2021-04-23")[:1] + [
+        Article(id="next", text=senate("2021-04-23")[3].text, published="2021-04-23")],
+        embedder=FAKE)
+    assert restored.story_ids[: len(index)] == index.story_ids  # old stories keep their ids
+    assert night2.assignments["infra0"] == night1.assignments["infra0"]
+    assert night2.assignments["next"] == night1.assignments["votes0"]  # its copy joins it
+    assert set(night1.assignments.values()) <= set(restored.story_ids)
