@@ -171,7 +171,15 @@ def assign_threads(
             # stands out from them. Measured story to story, so a batch and a night of a
             # stream see the same neighbourhoods; a thread's is the sum of its stories'.
             rows = np.concatenate([old, new])
-            story = _story_density(rows, dense, lexical, counts, first_day, last_day, settings)
+            if len(old):
+                story = _story_density(rows, dense, lexical, counts, first_day, last_day,
+                                       settings)
+            else:  # all stories are new: their story graph is the one just built
+                size = np.asarray(nodes.size, float)
+                near = decayed(sims / (size[pairs[:, 0]] * size[pairs[:, 1]]), pairs,
+                               nodes.lo, nodes.hi, settings)
+                story = local_density(n, pairs, near, settings.density_neighbors,
+                                      settings.density_prior)
             weighted = story * counts[rows]
             thread_density = np.zeros(m)
             if m:
