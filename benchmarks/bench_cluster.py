@@ -6,6 +6,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_cluster.py --quality  # stories only
     .venv/bin/python benchmarks/bench_cluster.py --threads  # threads only
     .venv/bin/python benchmarks/bench_cluster.py --scaling  # scaling only
+    .venv/bin/python benchmarks/bench_cluster.py --quality --pair-weight 0.2 --threshold 0.1
+                                                            # with the learned pair model
 
 Stories: all documents of each evaluation set are pooled and clustered with no number of
 clusters given, and scored against the gold ``cluster`` field with B-cubed precision /
@@ -56,6 +58,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -247,8 +250,6 @@ ABLATIONS = {
 
 def ablation(options: ClusterOptions) -> list[dict]:
     """B-cubed F1 with each new rule turned off."""
-    from dataclasses import replace
-
     embedder = CachedEmbedder()
     pools = {"AllSides, dates": load_loaded(ALLSIDES),
              "AllSides, no dates": load_loaded(ALLSIDES, dated=False),
@@ -293,6 +294,19 @@ def majority(article_thread: dict[str, str], gold: dict[str, str]) -> dict[str, 
     return {event: counter.most_common(1)[0][0] for event, counter in votes.items()}
 
 
+def night_by_night(articles, options: ClusterOptions, embedder):
+    """Articles fed to a ``StoryIndex`` one publication day at a time, the index saved and
+    reloaded every night (what the digest store does): (article -> story, article -> thread)."""
+    nights: dict[str, list[Article]] = collections.defaultdict(list)
+    for a in articles:
+        nights[a.published].append(a)
+    index, story_of = StoryIndex(options), {}
+    for night in sorted(nights):
+        index = StoryIndex.from_dict(index.to_dict())
+        story_of.update(index.assign(nights[night], embedder=embedder).assignments)
+    return story_of, {a: index.thread_of(s) for a, s in story_of.items()}
+
+
 def threads(options: ClusterOptions) -> tuple[list[dict], list[dict]]:
     """(labelled AllSides pairs, batch and night by night; MultiLing dated, stories vs threads)."""
     embedder = CachedEmbedder()
@@ -305,20 +319,15 @@ def threads(options: ClusterOptions) -> tuple[list[dict], list[dict]]:
     rows.append({"run": "one batch", "stories": len(report.stories),
                  "threads": len(set(batch.values())), **pair_scores(majority(batch, gold), pairs),
                  "seconds": time.perf_counter() - t0})
-    nights: dict[str, list[Article]] = collections.defaultdict(list)
-    for a in articles:
-        nights[a.published].append(a)
-    index, story_of = StoryIndex(options), {}
-    t0 = time.perf_counter()
-    for night in sorted(nights):
-        index = StoryIndex.from_dict(index.to_dict())  # what the digest store does
-        story_of.update(index.assign(nights[night], embedder=embedder).assignments)
-    streamed = {a: index.thread_of(s) for a, s in story_of.items()}
-    b_p, b_r, b_f = bcubed([gold[a] for a in story_of], list(story_of.values()))
-    rows.append({"run": f"night by night ({len(nights)} nights), stories B3 F1 {b_f:.3f}",
-                 "stories": len(set(story_of.values())), "threads": len(set(streamed.values())),
-                 **pair_scores(majority(streamed, gold), pairs),
-                 "seconds": time.perf_counter() - t0})
+    for label, opts in (("", options),
+                        (", thread local scaling off", replace(options, thread_density_neighbors=0))):
+        t0 = time.perf_counter()
+        story_of, streamed = night_by_night(articles, opts, embedder)
+        b_p, b_r, b_f = bcubed([gold[a] for a in story_of], list(story_of.values()))
+        rows.append({"run": f"night by night{label}, stories B3 F1 {b_f:.3f}",
+                     "stories": len(set(story_of.values())), "threads": len(set(streamed.values())),
+                     **pair_scores(majority(streamed, gold), pairs),
+                     "seconds": time.perf_counter() - t0})
     ml, ml_gold = multiling_dated()
     report = cluster_report(ml, embedder=embedder, options=options)
     ids = [a.id for a in ml]
@@ -465,10 +474,14 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", action="store_true", help="only the thread tables")
     parser.add_argument("--scaling", action="store_true", help="only the scaling tables")
     parser.add_argument("--threshold", type=float, help="override ClusterOptions.threshold")
+    parser.add_argument("--pair-weight", type=float,
+                        help="override ClusterOptions.pair_weight (the learned pair model)")
     args = parser.parse_args(argv)
     options = ClusterOptions()
     if args.threshold is not None:
-        options = ClusterOptions(threshold=args.threshold)
+        options = replace(options, threshold=args.threshold)
+    if args.pair_weight is not None:
+        options = replace(options, pair_weight=args.pair_weight)
     every = not (args.quality or args.threads or args.scaling)
     if args.quality or every:
         print(f"## Stories (threshold {options.threshold}, no number of clusters given)\n")

@@ -50,7 +50,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from summarize.errors import InputError
-from summarize.events.threads import ThreadSettings, assign_threads
 from summarize.events.linkage import (
     Groups,
     agglomerate,
@@ -60,6 +59,7 @@ from summarize.events.linkage import (
     neighbours,
     unique_pairs,
 )
+from summarize.events.threads import ThreadSettings, assign_threads
 from summarize.nlp.embed import Embedder
 from summarize.nlp.text import names_and_numbers
 from summarize.records import Article, Skipped, Story
@@ -72,6 +72,7 @@ __all__ = [
     "cluster",
     "cluster_report",
     "cluster_vectors",
+    "pair_table",
     "story_id",
 ]
 
@@ -118,11 +119,22 @@ class ClusterOptions:
             with a link of at least ``single_relative`` times the group's mean inner
             similarity (capped at ``single_cap``): the relative-closeness rule from the
             group's side. 0 turns it off.
+        pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
+            the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
+            model's probability that they report one event. 0 (the default) turns it off.
         thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
             (:mod:`summarize.events.threads`): stories whose average link, less
             ``thread_decay_per_day`` per day between their date ranges, is at least
             ``thread_threshold`` share a thread; ranges more than ``thread_max_gap_days``
             apart never do.
+        thread_density_neighbors / thread_density_margin: Local scaling at the thread
+            level: a story joins a thread (or another story) only if the link, less the
+            mean density of the two sides, is at least ``thread_density_margin``. A
+            story's density is the mean of its ``thread_density_neighbors`` best (decayed)
+            links to nearby stories (missing ones counted as ``density_prior``); a
+            thread's is the mean over its stories' articles. Keeps two stories that merely share an actor and a
+            beat (Pfizer's revenue and its vaccine's approval for teenagers) apart.
+            ``thread_density_neighbors=0`` turns it off.
         neighbors: Nearest neighbours per article in the candidate graph.
         exact_limit: Above this many candidates, neighbours are searched approximately.
         probes: k-means cells searched per query in approximate search.
@@ -149,9 +161,12 @@ class ClusterOptions:
     pair_sure: float = 0.3
     single_relative: float = 0.5
     single_cap: float = 0.4
+    pair_weight: float = 0.0
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
+    thread_density_neighbors: int = 5
+    thread_density_margin: float = 0.025
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8
@@ -365,6 +380,29 @@ def cluster_vectors(
 # --- the index of stories, and the public entry points ----------------------------------
 
 
+@dataclass
+class _Batch:
+    """One :meth:`StoryIndex.assign` call's new articles, graph and links (nodes: the
+    ``m`` indexed stories, then the ``n`` new articles)."""
+
+    arts: list[Article]
+    texts: list[tuple[str, str, str]]  # (title, lead, whole text) per new article
+    emb: np.ndarray
+    lexical: sp.csr_matrix
+    m: int
+    n: int
+    nodes: Groups
+    pairs: np.ndarray
+    sims: np.ndarray
+    density: np.ndarray
+    dense0: np.ndarray
+    size0: np.ndarray
+    lo0: np.ndarray
+    hi0: np.ndarray
+    sq0: np.ndarray
+    df: np.ndarray
+
+
 _DUPLICATE = "duplicate id: another article with this id (text sorting first) was kept"
 
 
@@ -452,21 +490,10 @@ class StoryIndex:
             return "text does not look English (set Article.language if it is)"
         return ""
 
-    def assign(
-        self, articles: Sequence[Article], *, embedder: Embedder | None = None
-    ) -> AssignResult:
-        """Put each new article in an indexed story or a new one; update the index.
-
-        Indexed stories never merge with one another and keep their ids; articles the index
-        already holds keep their story. New stories are then linked into threads
-        (:mod:`summarize.events.threads`): indexed stories keep their thread, and threads
-        never merge.
-        """
+    def _graph(self, ready, embedder: Embedder | None) -> _Batch:
+        """Vectors of the new articles, the candidate graph over them and the indexed
+        stories near them, its links and the new articles' local densities."""
         opts = self.options
-        ready, assignments, skipped = self._prepare(articles)
-        if not ready:
-            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped),
-                                self._threads_of(assignments))
         if embedder is None:
             from summarize.nlp.embed import default_embedder
 
@@ -518,7 +545,72 @@ class StoryIndex:
             density = local_density(m + n, pairs, near, opts.density_neighbors,
                                     opts.density_prior, rows=np.arange(m, m + n))[m:]
             nodes.density = np.concatenate([self.density, density]).tolist()
-        groups = agglomerate(nodes, pairs, sims, opts)
+        return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], emb=emb,
+                      lexical=lexical, m=m, n=n, nodes=nodes, pairs=pairs, sims=sims,
+                      density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
+                      df=df)
+
+    def _rescore(self, g: _Batch):
+        """Re-score the candidate pairs of two new articles with the learned pair model
+        (:mod:`summarize.events.pairs`): each link moves by ``pair_weight x (p - 0.5)``.
+        Returns the links, the new articles' densities measured on them, and the moves."""
+        from summarize.events.pairs import load_pair_model
+
+        opts, m = self.options, g.m
+        new = (g.pairs >= m).all(axis=1)
+        local = g.pairs[new] - m
+        p = load_pair_model().probability(self._pair_features(g, local, g.sims[new]))
+        bonus = np.zeros(len(g.pairs))
+        bonus[new] = opts.pair_weight * (p - 0.5)
+        sims = g.sims + bonus
+        density = g.density
+        if opts.density_neighbors > 0:
+            mean = sims / (g.size0[g.pairs[:, 0]] * g.size0[g.pairs[:, 1]])
+            near = decayed(mean, g.pairs, g.lo0, g.hi0, opts)
+            density = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
+                                    opts.density_prior, rows=np.arange(m, m + g.n))[m:]
+        return sims, density, bonus
+
+    def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray) -> np.ndarray:
+        from summarize.events.pairs import PairTexts, pair_features
+
+        w = _weights(self.options)[1:] ** 2
+        h = self.options.hash_features
+        block = sp.csr_matrix((np.ones(3 * h), (np.arange(3 * h), np.repeat(np.arange(3), h))),
+                              shape=(3 * h, 3))
+        parts = np.zeros((len(local), 3))
+        for s in range(0, len(local), 16384):
+            a, b = local[s : s + 16384, 0], local[s : s + 16384, 1]
+            parts[s : s + 16384] = (g.lexical[a].multiply(g.lexical[b]) @ block).toarray()
+        parts = np.divide(parts, w, out=np.zeros_like(parts), where=w > 0)
+        titles, leads, fulls = (list(t) for t in zip(*g.texts))
+        return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls), links,
+                             g.density)
+
+    def assign(
+        self, articles: Sequence[Article], *, embedder: Embedder | None = None
+    ) -> AssignResult:
+        """Put each new article in an indexed story or a new one; update the index.
+
+        Indexed stories never merge with one another and keep their ids; articles the index
+        already holds keep their story. New stories are then linked into threads
+        (:mod:`summarize.events.threads`): indexed stories keep their thread, and threads
+        never merge.
+        """
+        opts = self.options
+        ready, assignments, skipped = self._prepare(articles)
+        if not ready:
+            return AssignResult(dict(sorted(assignments.items())), (), tuple(skipped),
+                                self._threads_of(assignments))
+        g = self._graph(ready, embedder)
+        m, n, arts, nodes, pairs = g.m, g.n, g.arts, g.nodes, g.pairs
+        dense0, size0, lo0, hi0, sq0 = g.dense0, g.size0, g.lo0, g.hi0, g.sq0
+        sims, density, bonus = g.sims, g.density, None
+        if opts.pair_weight > 0 and n > 1:
+            sims, density, bonus = self._rescore(g)
+            if opts.density_neighbors > 0:
+                nodes.density = np.concatenate([self.density, density]).tolist()
+        groups = agglomerate(nodes, pairs, sims, opts, bonus=bonus)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
         alone = collections.Counter(self.thread_ids)
@@ -550,13 +642,15 @@ class StoryIndex:
         self.last_day = np.full(total, np.nan)
         np.fmin.at(self.first_day, owner, lo0)
         np.fmax.at(self.last_day, owner, hi0)
-        self.df, self.n_docs = df, self.n_docs + n
+        self.df, self.n_docs = g.df, self.n_docs + n
         self.members.update({a.id: assignments[a.id] for a in arts})
         self.thread_ids = assign_threads(
             self.story_ids, self.thread_ids, self.dense, self.lexical, self.counts, self.sq,
             self.first_day, self.last_day, ThreadSettings(
                 threshold=opts.thread_threshold, decay_per_day=opts.thread_decay_per_day,
                 max_gap_days=opts.thread_max_gap_days, neighbors=opts.neighbors,
+                density_neighbors=opts.thread_density_neighbors,
+                density_margin=opts.thread_density_margin, density_prior=opts.density_prior,
                 exact_limit=opts.exact_limit, probes=opts.probes, seed=opts.seed),
         )
         return AssignResult(
@@ -627,6 +721,26 @@ class StoryIndex:
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"Not a saved story index: {exc}") from exc
         return index
+
+
+def pair_table(
+    articles: Sequence[Article],
+    *,
+    embedder: Embedder | None = None,
+    options: ClusterOptions | None = None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The candidate pairs :func:`cluster` would link and their pair-model features.
+
+    For fitting and checking the pair model (``benchmarks/train_pairs.py``): returns the
+    article ids kept (in the clusterer's order), the ``m x 2`` pairs of rows among them and
+    the ``m x len(FEATURES)`` feature matrix (:mod:`summarize.events.pairs`).
+    """
+    index = StoryIndex(options)
+    ready, _, _ = index._prepare(articles)
+    if len(ready) < 2:
+        return [r[0].id for r in ready], np.zeros((0, 2), int), np.zeros((0, 11))
+    g = index._graph(ready, embedder)
+    return [a.id for a in g.arts], g.pairs, index._pair_features(g, g.pairs, g.sims)
 
 
 def cluster_report(

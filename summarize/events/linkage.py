@@ -253,12 +253,14 @@ class Groups:
     density: list[float] | None = None  # sum over members of their local densities
     rows: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     selfdot: dict[int, float] = field(default_factory=dict)
+    inner: dict[int, float] = field(default_factory=dict)  # re-scoring bonus of inner pairs
 
     def cohesion(self, i: int) -> float:
         """Mean similarity of the pairs inside group ``i`` (for two or more members)."""
         if i not in self.selfdot:
             self.selfdot[i] = self.dot(i, i)
-        return (self.selfdot[i] - self.sq[i]) / (self.size[i] * (self.size[i] - 1))
+        pairs_sum = self.selfdot[i] - self.sq[i] + 2.0 * self.inner.get(i, 0.0)
+        return pairs_sum / (self.size[i] * (self.size[i] - 1))
 
     def lex(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Group ``i``'s lexical vector as (sorted column indices, values)."""
@@ -312,7 +314,8 @@ _COHESION_CAP = 0.5
 
 
 def agglomerate(
-    nodes: Groups, pairs: np.ndarray, sims: np.ndarray, opts: LinkageSettings
+    nodes: Groups, pairs: np.ndarray, sims: np.ndarray, opts: LinkageSettings,
+    bonus: np.ndarray | None = None,
 ) -> list[list[int]]:
     """Merge groups along graph edges, best link first, while it is >= threshold.
 
@@ -325,6 +328,11 @@ def agglomerate(
     at least ``pair_sure``). Two groups of two or more need a link of ``relative`` times
     their cohesion, a single node joining a group ``single_relative`` times the group's
     (capped at ``single_cap``). Returns the member nodes of every final group, each sorted.
+
+    ``bonus`` (optional, one value per initial pair, already included in ``sims``) is a
+    re-scoring of those pairs (the learned pair model): a merged group's link to a
+    neighbour is the exact dot product of their sums plus the bonuses of the pairs between
+    them, and a group's cohesion includes the bonuses of its inner pairs.
     """
     n = len(nodes.size)
     size, frozen, density = nodes.size, nodes.frozen, nodes.density
@@ -333,6 +341,12 @@ def agglomerate(
     edges = pairs.tolist()
     for (a, b), s in zip(edges, sims.tolist()):
         cross[a][b] = cross[b][a] = s
+    extra: list[dict[int, float]] | None = None  # neighbour -> sum of pair bonuses
+    if bonus is not None:
+        extra = [{} for _ in range(n)]
+        for (a, b), v in zip(edges, bonus.tolist()):
+            if v:
+                extra[a][b] = extra[b][a] = v
     version = [0] * n
     members = [[i] for i in range(n)]
     heap: list[tuple[float, int, int, int, int]] = []
@@ -386,6 +400,9 @@ def agglomerate(
         if density is not None:
             density[keep] += density[gone]
         nodes.selfdot.pop(keep, None)
+        if extra is not None:
+            inner = extra[keep].get(gone, 0.0)
+            nodes.inner[keep] = nodes.inner.get(keep, 0.0) + nodes.inner.get(gone, 0.0) + inner
         nodes.lo[keep] = float(np.fmin(nodes.lo[keep], nodes.lo[gone]))  # NaN: undated
         nodes.hi[keep] = float(np.fmax(nodes.hi[keep], nodes.hi[gone]))
         frozen[keep] = frozen[keep] or frozen[gone]
@@ -400,10 +417,20 @@ def agglomerate(
                 s = mine[c] + theirs[c]
             else:
                 s = nodes.dot(keep, c)  # exact: the sums already include both sides
+                if extra is not None:
+                    s += extra[keep].get(c, 0.0) + extra[gone].get(c, 0.0)
             cross[c].pop(gone, None)
             mine[c] = cross[c][keep] = s
+            if extra is not None:
+                v = extra[keep].get(c, 0.0) + extra[gone].pop(c, 0.0)
+                extra[c].pop(gone, None)
+                if v:
+                    extra[keep][c] = extra[c][keep] = v
         cross[gone] = {}
         mine.pop(gone, None)
+        if extra is not None:
+            extra[keep].pop(gone, None)
+            extra[gone] = {}
         for c in both:
             push(keep, c)
     return [sorted(m) for m in members if m]

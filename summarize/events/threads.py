@@ -25,7 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from summarize.events.linkage import Groups, agglomerate, candidate_graph, neighbours, unique_pairs
+from summarize.events.linkage import (
+    Groups,
+    agglomerate,
+    candidate_graph,
+    decayed,
+    local_density,
+    neighbours,
+    unique_pairs,
+)
 
 __all__ = ["ThreadSettings", "assign_threads", "thread_id"]
 
@@ -64,6 +72,25 @@ class ThreadSettings:
 
 def _key(first_day: float, sid: str) -> tuple[bool, float, str]:
     return (math.isnan(first_day), 0.0 if math.isnan(first_day) else first_day, sid)
+
+
+def _story_density(rows, dense, lexical, counts, first_day, last_day, settings) -> np.ndarray:
+    """Per story of ``rows``: the mean of its ``density_neighbors`` best (decayed) average
+    links to the other stories of ``rows`` among its nearest ones, missing ones counted as
+    ``density_prior``."""
+    unit = dense[rows] / np.maximum(np.linalg.norm(dense[rows], axis=1, keepdims=True), 1e-12)
+    pairs, _ = candidate_graph(unit.astype(np.float32), first_day[rows], settings)
+    if not len(pairs):
+        return np.full(len(rows), settings.density_prior)
+    a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
+    dots = np.einsum("ij,ij->i", dense[a], dense[b])
+    for s in range(0, len(a), 16384):
+        x, y = a[s : s + 16384], b[s : s + 16384]
+        dots[s : s + 16384] += np.asarray(lexical[x].multiply(lexical[y]).sum(axis=1)).ravel()
+    links = dots / (counts[a] * counts[b])
+    near = decayed(links, np.stack([a, b], axis=1), first_day, last_day, settings)
+    return local_density(len(rows), pairs, near, settings.density_neighbors,
+                         settings.density_prior)
 
 
 def assign_threads(
@@ -138,6 +165,26 @@ def assign_threads(
         pairs, _ = unique_pairs(pairs, np.zeros(len(pairs)))
         sims = np.einsum("ij,ij->i", nodes.dense[pairs[:, 0]], nodes.dense[pairs[:, 1]])
         sims = sims + nodes.lexical_dots(pairs)
+        if settings.density_neighbors > 0:
+            # Local scaling at the thread level: a story whose neighbouring stories are all
+            # close (a beat: the Supreme Court's June rulings) joins only a thread that
+            # stands out from them. Measured story to story, so a batch and a night of a
+            # stream see the same neighbourhoods; a thread's is the sum of its stories'.
+            rows = np.concatenate([old, new])
+            if len(old):
+                story = _story_density(rows, dense, lexical, counts, first_day, last_day,
+                                       settings)
+            else:  # all stories are new: their story graph is the one just built
+                size = np.asarray(nodes.size, float)
+                near = decayed(sims / (size[pairs[:, 0]] * size[pairs[:, 1]]), pairs,
+                               nodes.lo, nodes.hi, settings)
+                story = local_density(n, pairs, near, settings.density_neighbors,
+                                      settings.density_prior)
+            weighted = story * counts[rows]
+            thread_density = np.zeros(m)
+            if m:
+                np.add.at(thread_density, [slot[thread_ids[r]] for r in old], weighted[: len(old)])
+            nodes.density = np.concatenate([thread_density, weighted[len(old):]]).tolist()
         groups = agglomerate(nodes, pairs, sims, settings)
     for group in groups:
         if group[0] < m:  # joins an existing thread (thread nodes sort first)

@@ -1,0 +1,141 @@
+"""The learned pair model: its shipped weights are checked, its features see what two
+reports of one event share, and its re-scoring stays exact through average linkage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from test_threads import FAKE, senate
+
+from summarize.errors import ModelError, ResourceMissingError
+from summarize.events.cluster import ClusterOptions, StoryIndex, cluster, pair_table
+from summarize.events.linkage import Groups, agglomerate
+from summarize.events.pairs import (
+    FEATURES,
+    MODEL_PATH,
+    PairTexts,
+    load_pair_model,
+    pair_features,
+)
+from summarize.events.threads import ThreadSettings, assign_threads
+from summarize.records import Article
+
+
+def test_the_shipped_model_loads_and_a_damaged_copy_is_refused(tmp_path):
+    model = load_pair_model()
+    assert model.coef.shape == model.mean.shape == model.scale.shape == (len(FEATURES),)
+    assert "2021-04+2021-05" in model.trained_on  # fitted on April-May only
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["coef"][0] += 1.0
+    (tmp_path / "damaged.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="checksum"):
+        load_pair_model(tmp_path / "damaged.json")
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    (tmp_path / "other.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelError, match="feature list"):
+        load_pair_model(tmp_path / "other.json")
+    with pytest.raises(ResourceMissingError, match="train_pairs"):
+        load_pair_model(tmp_path / "missing.json")
+
+
+def test_features_see_shared_figures_headlines_and_weekdays():
+    titles = ["Senate Republicans unveil $568 billion infrastructure plan",
+              "GOP offers $568 billion infrastructure counterproposal",
+              "US to share 60 million AstraZeneca doses"]
+    leads = ["Senate Republicans on Thursday unveiled a $568 billion plan, said Shelley Capito.",
+             "On Thursday Shelley Capito presented the $568 billion offer of Senate Republicans.",
+             "The White House said on Monday it would share 60 million AstraZeneca doses."]
+    emb = np.eye(3)
+    pairs = np.array([[0, 1], [0, 2], [1, 2]])
+    x = pair_features(pairs, emb, np.zeros((3, 3)), PairTexts(titles, leads, leads),
+                      links=np.array([0.4, 0.1, 0.1]), density=np.full(3, 0.2))
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert x.shape == (3, len(FEATURES))
+    assert x[0, col["figures weighted jaccard"]] > 0.5 > x[1, col["figures weighted jaccard"]]
+    assert x[0, col["names weighted jaccard"]] > x[1, col["names weighted jaccard"]]
+    assert x[0, col["title word jaccard"]] > x[1, col["title word jaccard"]]
+    assert x[:, col["same weekday named"]].tolist() == [1.0, -1.0, -1.0]
+    assert x[0, col["link less local density"]] == pytest.approx(0.2)
+    assert x[0, col["mutual rank"]] == pytest.approx(2.0)  # each is the other's best
+
+
+def test_the_shipped_model_scores_one_event_above_its_beat():
+    articles = senate("")  # two events of one beat, one day, no dates
+    ids, pairs, x = pair_table(articles, embedder=FAKE)
+    assert len(pairs)
+    p = load_pair_model().probability(x)
+    same = np.array([ids[a][:4] == ids[b][:4] for a, b in pairs])
+    assert same.any() and (~same).any()
+    assert p[same].min() > p[~same].max()
+
+
+def test_rescoring_is_off_by_default_and_keeps_each_event_whole():
+    assert ClusterOptions().pair_weight == 0
+    rescored = cluster(senate(""), embedder=FAKE, options=ClusterOptions(pair_weight=0.2))
+    assert sorted(sorted(a.id for a in s.articles) for s in rescored) == [
+        ["infra0", "infra1", "infra2"], ["votes0", "votes1", "votes2"]]
+
+
+def _unit_rows(gram: np.ndarray) -> np.ndarray:
+    return np.linalg.cholesky(gram)  # rows whose dot products are ``gram``
+
+
+def test_a_pair_bonus_survives_merges():
+    # 0-1 close; 2 is linked to 1 only; its link to {0, 1} is the exact dot product plus
+    # the bonus of the pair (1, 2), so a negative bonus there keeps 2 out.
+    x = _unit_rows(np.array([[1, 0.6, 0.3], [0.6, 1, 0.3], [0.3, 0.3, 1.0]]))
+    pairs = np.array([[0, 1], [1, 2]])
+    sims = np.array([0.6, 0.3])
+    opts = replace(ClusterOptions(), density_neighbors=0, relative=0.0, single_relative=0.0)
+
+    def run(bonus):
+        nodes = Groups(dense=x.copy(), lexical=None, size=[1, 1, 1], lo=[np.nan] * 3,
+                       hi=[np.nan] * 3, frozen=[False] * 3, sq=[1.0] * 3)
+        return agglomerate(nodes, pairs, sims + (0 if bonus is None else bonus), opts,
+                           bonus=bonus)
+
+    assert run(None) == [[0, 1, 2]]
+    assert run(np.zeros(2)) == [[0, 1, 2]]
+    assert run(np.array([0.0, -0.5])) == [[0, 1], [2]]
+
+
+def test_a_crowded_beat_does_not_thread_stories_that_only_share_it():
+    # Eight one-article stories of one beat, all linked at 0.3 (above the thread bar of
+    # 0.2); two of them (0 and 1) at 0.35, a storyline standing out from the beat.
+    gram = np.full((8, 8), 0.3)
+    gram[0, 1] = gram[1, 0] = 0.35
+    np.fill_diagonal(gram, 1.0)
+    dense = _unit_rows(gram)
+    days = np.full(8, 100.0)
+
+    def threads(density_neighbors):
+        settings = ThreadSettings(threshold=0.2, decay_per_day=0.005, max_gap_days=30.0,
+                                  neighbors=15, exact_limit=20_000, probes=8, seed=0,
+                                  density_neighbors=density_neighbors, density_margin=0.025,
+                                  density_prior=0.02)
+        out = assign_threads([f"s{i}" for i in range(8)], [""] * 8, dense,
+                             sp.csr_matrix((8, 4)), np.ones(8), np.ones(8), days, days,
+                             settings)
+        return [sorted(i for i in range(8) if out[i] == t) for t in dict.fromkeys(out)]
+
+    assert threads(0) == [list(range(8))]  # without local scaling the beat is one thread
+    assert threads(5) == [[0, 1]] + [[i] for i in range(2, 8)]
+
+
+def test_an_index_with_the_pair_model_keeps_its_ids_and_setting_across_nights():
+    index = StoryIndex(ClusterOptions(pair_weight=0.2))
+    night1 = index.assign(senate("2021-04-22"), embedder=FAKE)
+    restored = StoryIndex.from_dict(index.to_dict())
+    assert restored.options.pair_weight == 0.2
+    night2 = restored.assign(senate("2021-04-23")[:1] + [
+        Article(id="next", text=senate("2021-04-23")[3].text, published="2021-04-23")],
+        embedder=FAKE)
+    assert restored.story_ids[: len(index)] == index.story_ids  # old stories keep their ids
+    assert night2.assignments["infra0"] == night1.assignments["infra0"]
+    assert night2.assignments["next"] == night1.assignments["votes0"]  # its copy joins it
+    assert set(night1.assignments.values()) <= set(restored.story_ids)
