@@ -70,16 +70,19 @@ def cli(verbose: bool) -> None:
 @click.option("--model", default=None, help="extractive | default | fast | a model id or folder.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="TOML file with a [summarize] table.")
 @click.option("--one-story", is_flag=True, help="Treat all input as one story (no clustering).")
+@click.option("--pair-model", is_flag=True, default=None,
+              help="Tell same-beat events apart with the learned pair model (undated one-beat streams; splits long-running topics).")
 @click.option("--sample", is_flag=True, default=None, help="Sample instead of greedy decoding (generative models).")
 @click.option("--temperature", type=float, default=None, help="Sampling temperature [0.7].")
 @click.option("--seed", type=int, default=None, help="Sampling seed [0]: same seed, same brief.")
-def brief_command(paths, fmt, out, words, model, config, one_story, sample, temperature, seed) -> None:
+def brief_command(paths, fmt, out, words, model, config, one_story, pair_model, sample, temperature, seed) -> None:
     """Brief every story found in PATHS (files, folders, .jsonl, or - for stdin)."""
     from summarize import pipeline
     from summarize.briefing import render
     from summarize.options import Options
 
-    options = Options.build(config, words=words, model=model, sample=sample, temperature=temperature, seed=seed)
+    options = Options.build(config, words=words, model=model, pair_model=pair_model, sample=sample,
+                            temperature=temperature, seed=seed)
     if one_story:
         results = [pipeline.brief(list(paths), **options.to_dict())]
     else:

@@ -49,6 +49,8 @@ def stories(inputs: Any, *, embedder: Embedder | None = None, **options: Any) ->
 def _cluster(prepared: Prepared, opts: Options, embedder: Embedder) -> list[Story]:
     """Cluster prepared articles; what the clusterer skips joins ``prepared.skipped``."""
     cluster_options = cluster.ClusterOptions()
+    if opts.pair_model:
+        cluster_options = replace(cluster_options, **cluster.PAIR_MODEL_SETTING)
     if opts.cluster_threshold is not None:
         cluster_options = replace(cluster_options, threshold=opts.cluster_threshold)
     report = cluster.cluster_report(prepared.articles, embedder=embedder, options=cluster_options)

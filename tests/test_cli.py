@@ -108,3 +108,26 @@ def test_when_the_clusterer_sets_everything_aside_the_cli_says_why(tmp_path):
     result = run("brief", str(path))
     assert result.exit_code == 2 and result.output.count("\n") == 1
     assert "no story to brief" in result.output and "does not look English" in result.output
+
+
+def test_pair_model_flag_reaches_the_clusterer_with_its_chosen_setting(monkeypatch, fake_embedder):
+    from summarize.events import cluster
+
+    seen = []
+    real = cluster.cluster_report
+
+    def recording(articles, *, embedder, options):
+        seen.append(options)
+        return real(articles, embedder=embedder, options=options)
+
+    monkeypatch.setattr(cluster, "cluster_report", recording)
+    monkeypatch.setattr(pipeline, "default_embedder", lambda: fake_embedder)
+    assert run("brief", *TRIP).exit_code == 0
+    assert run("brief", *TRIP, "--pair-model").exit_code == 0
+    default, paired = seen
+    assert default.pair_weight == 0 and default.threshold == cluster.ClusterOptions().threshold
+    assert paired.pair_weight == cluster.PAIR_MODEL_SETTING["pair_weight"] > 0
+    assert paired.threshold == cluster.PAIR_MODEL_SETTING["threshold"]
+    # An explicit threshold still wins over the pair model's.
+    pipeline.stories(TRIP, embedder=fake_embedder, pair_model=True, cluster_threshold=0.3)
+    assert seen[-1].threshold == 0.3 and seen[-1].pair_weight > 0

@@ -175,6 +175,12 @@ class ClusterOptions:
     seed: int = 0
 
 
+# The setting of the learned pair model chosen on AllSides April-May alone (mean of the
+# undated and dated B-cubed; docs/clustering.md, "The learned pair model"). ``Options.pair_model``
+# and ``summarize brief --pair-model`` apply it.
+PAIR_MODEL_SETTING: dict[str, float] = {"pair_weight": 0.2, "threshold": 0.10}
+
+
 @dataclass(frozen=True)
 class Clustering:
     """Stories plus the articles that could not be clustered."""
