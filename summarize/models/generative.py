@@ -57,7 +57,7 @@ from summarize.errors import ModelError, ResourceMissingError
 from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
-BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "int8")
+BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "fbgemm-fp16", "int8")
 BACKEND_ENV = "SUMMARIZE_BACKEND"
 
 _load_counter = 0
@@ -410,19 +410,29 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
         ) from exc
     seq2seq = getattr(config, "is_encoder_decoder", False)
     auto = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
+    if backend == "auto":
+        backend = resolve_backend("auto")
+    # from_pretrained memory-maps fp32 safetensors without reading them; packing then
+    # reads each weight afresh from the files (cpu_linear.pack_model), so the fp32 model
+    # is never resident. (Asking from_pretrained for bf16 instead converts every tensor,
+    # touching the whole map: 10.4 GiB peak for the 1.5B model.)
+    from_files = backend != "reference" and Path(source).is_dir() and any(Path(source).glob("*.safetensors"))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         model = auto.from_pretrained(source, dtype=torch.float32, local_files_only=local_only)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"Could not load the model from {source}: {exc}") from exc
     model.eval()
-    if backend == "auto":
-        backend = resolve_backend("auto")
     if backend != "reference":
         from summarize.models import cpu_linear
 
-        dtype = {"onednn-bf16": torch.bfloat16, "int8": torch.qint8}.get(backend, torch.float32)
-        cpu_linear.pack_model(model, dtype, source if Path(source).is_dir() else None)
+        dtype = {"onednn-bf16": torch.bfloat16, "fbgemm-fp16": torch.float16,
+                 "int8": torch.qint8}.get(backend, torch.float32)
+        cpu_linear.pack_model(model, dtype, source if from_files else None)
+        model.config.dtype = torch.float32  # what runs between the packed layers
+        leftovers = {p.dtype for p in model.parameters()} - {torch.float32}
+        if leftovers:
+            raise ModelError(f"Could not load {source} in fp32: parameters left in {leftovers}")
     return model, tokenizer
 
 
@@ -452,7 +462,7 @@ def resolve_backend(backend: str | None = None) -> str:
         backend: A name from :data:`BACKENDS`; ``None`` reads ``$SUMMARIZE_BACKEND``.
 
     Returns:
-        ``"reference"``, ``"onednn-fp32"``, ``"onednn-bf16"`` or ``"int8"``.
+        ``"reference"``, ``"onednn-fp32"``, ``"onednn-bf16"``, ``"fbgemm-fp16"`` or ``"int8"``.
 
     Raises:
         ModelError: When the backend cannot run on this CPU (the message names the
@@ -464,9 +474,10 @@ def resolve_backend(backend: str | None = None) -> str:
     if backend == "auto":
         if not cpu_linear.available():
             return "reference"
-        # int8 is not chosen: its per-tensor activation quantization wrecked the tiny
-        # model's logits (docs/models.md); it stays an opt-in backend.
-        return "onednn-bf16" if cpu_linear.prefers_bf16() else "onednn-fp32"
+        # int8 is not chosen: it quantizes activations too (docs/models.md).
+        if cpu_linear.prefers_bf16():
+            return "onednn-bf16"
+        return "fbgemm-fp16" if cpu_linear.backend_problem("fbgemm-fp16") is None else "onednn-fp32"
     problem = cpu_linear.backend_problem(backend)
     if problem:
         raise ModelError(
