@@ -3,8 +3,7 @@
 For each claim the brief will state, the generative model sees the group's member
 sentences (2-4 outlets reporting the same thing) and fuses them into one sentence that
 keeps every number, name and date; a claim only one outlet reports is compressed, only by
-dropping attributions, asides and repeated context (``prompts/claim.*.j2``), and is not sent
-to the model at all when it has no attribution or aside to drop (:func:`needs_model`). All claims of
+dropping attributions, asides and repeated context (``prompts/claim.*.j2``). All claims of
 a brief go to the model in one batched, greedy call, unless the model drafts tokens ahead
 (prompt lookup, the packaged models' default): then claim after claim, which measured faster.
 
@@ -124,24 +123,6 @@ def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
     return out, withheld
 
 
-# What compression may drop: attributions, asides in brackets or dashes, relative-clause asides.
-_DROPPABLE = re.compile(
-    r"\b(?:said|says|say|told|tells|according|reported|reports|announced|added|stated|noted|"
-    r"explained|confirmed|wrote|claimed|insisted|argued|warned|show|shows)\b|[()\[\]\u2014\u2013]|\s-\s|,\s(?:who|which)\b",
-    re.IGNORECASE,
-)
-
-
-def needs_model(claim: Claim) -> bool:
-    """Whether the model can change ``claim``: a fusion always can; a one-outlet sentence
-    only when it has something compression may drop (an attribution, an aside).
-
-    Otherwise the model's best answer is the sentence itself (on the seed brief the 1.5B
-    model returned such a sentence unchanged), so it is not asked.
-    """
-    return claim.fused or bool(_DROPPABLE.search(claim.sources[0]))
-
-
 def check(text: str, claim: Claim) -> str | None:
     """Why ``text`` cannot stand for ``claim`` (None when it can)."""
     if not text:
@@ -202,22 +183,15 @@ class FusionWriter(AbstractiveWriter):
         screened = [strip_dateline(s.sentence.text) for s in evidence.sentences
                     if looks_like_instructions(s.sentence.text)]
         withheld = list(dict.fromkeys([*withheld, *screened]))
-        asked = [c for c in claims if needs_model(c)]
         prompts = [
             prompting.render("claim", evidence=[EvidenceItem(n=i + 1, text=t, support=0)
                                                 for i, t in enumerate(c.sources)], words=c.limit)
-            for c in asked
+            for c in claims
         ]
         log: list[dict[str, Any]] = []
-        generated = dict(zip(map(id, asked), self._generate_all(prompts, asked, log, self._decoding(options))))
-        answers = [generated.get(id(c), c.selected.text) for c in claims]
+        answers = self._generate_all(prompts, claims, log, self._decoding(options))
         texts, report = [], []
         for claim, answer in zip(claims, answers):
-            if id(claim) not in generated:  # nothing the model could drop: not asked
-                texts.append(answer)
-                report.append({"group": claim.selected.group.id, "sources": 1, "status": "copied",
-                               "asked": False})
-                continue
             reason = check(answer, claim)
             texts.append(claim.selected.text if reason else answer)
             if reason:
@@ -239,7 +213,6 @@ class FusionWriter(AbstractiveWriter):
                 "prompt": prompts[0].describe() if prompts else None,
                 "claims": [report[i] for i in kept],
                 "claims_offered": len(claims),
-                "claims_asked": len(asked),  # the others had nothing the model could drop
                 "fallbacks": sum(report[i]["status"] == "fallback" for i in kept),
                 "withheld_evidence": withheld,  # read as instructions to the model (injection)
                 "generations": log,
