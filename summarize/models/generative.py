@@ -400,8 +400,8 @@ class GenerativeModel:
         system = prompt[0] if isinstance(prompt, list) and prompt and prompt[0].get("role") == "system" else None
         if system is None or not getattr(self._tokenizer, "chat_template", None):
             return DynamicCache(config=self._model.config), 0
-        key = system["content"]
-        if self._prefix is None or self._prefix[0] != key:
+        key, entry = system["content"], self._prefix  # one read: another thread may replace it
+        if entry is None or entry[0] != key:
             prefix = self._tokenizer.apply_chat_template([system], return_dict=True)["input_ids"]
             prefix = list(prefix[0] if prefix and isinstance(prefix[0], list) else prefix)
             cache = DynamicCache(config=self._model.config)
@@ -409,8 +409,10 @@ class GenerativeModel:
                 with torch.inference_mode():
                     self._model(input_ids=torch.tensor([prefix]), **{_cache_argument(self._model): cache},
                                 use_cache=True, logits_to_keep=1)
-            self._prefix = (key, prefix, cache)
-        _, prefix, cache = self._prefix
+            else:
+                prefix = []  # nothing cached: never matched below
+            entry = self._prefix = (key, prefix, cache)
+        _, prefix, cache = entry
         if not prefix or len(prefix) >= len(ids) or ids[:len(prefix)] != prefix:
             return DynamicCache(config=self._model.config), 0
         return copy.deepcopy(cache), len(prefix)
