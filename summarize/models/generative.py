@@ -331,7 +331,7 @@ class GenerativeModel:
         prompt lookup); sampling, penalties, assistants and seq2seq models use
         ``transformers.generate``."""
         return (not options.do_sample and options.repetition_penalty == 1.0 and not options.assistant
-                and not self._model.config.is_encoder_decoder)
+                and not self._model.config.is_encoder_decoder and callable(getattr(self._model, "forward", None)))
 
     def _greedy(self, prompt: Messages, ids: list[int], max_new_tokens: int,
                 options: DecodingOptions) -> tuple[list[int], tuple[int, float, int]]:
