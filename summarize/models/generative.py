@@ -25,16 +25,19 @@ Backends (:data:`BACKENDS`; the ``backend`` argument, else ``$SUMMARIZE_BACKEND`
 ``auto``):
 
 * ``auto``: ``onednn-bf16`` when the CPU has native bf16 (``avx512_bf16`` or ``amx_bf16``),
-  else ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+  else ``fbgemm-fp16`` where fbgemm runs (x86 with ``avx2`` and ``f16c``), else
+  ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+* ``fbgemm-fp16``: fp16 weights, fp32 activations (weight-only), fbgemm's fp16 GEMM: on
+  the simulated AVX2-only path ~4x faster than oneDNN fp32 per decoding step of a layer,
+  as fast for prompts, logits within ~2e-4 of fp32.
 * ``int8`` (opt-in, experimental): int8 decoder weights with one scale per output channel,
-  run by fbgemm's dynamic int8 linear (each input tensor quantized on the fly), fp32
-  oneDNN head. On the simulated AVX2-only path one 1536x8960 layer ran ~4-20x faster than
-  oneDNN fp32, but the per-tensor activation scale moved the tiny model's logits far
-  from fp32 and makes a sequence's output depend on its batch, so ``auto`` never picks
-  it (``docs/models.md``).
-* ``onednn-bf16``: bf16 decoder weights, fp32 head. Needs ``avx512bw`` or
-  ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on AVX2-only CPUs).
-* ``onednn-fp32``: the portable fast path; any CPU, with a torch build that has oneDNN.
+  run by fbgemm's dynamic int8 linear (each input row scaled to its own peak and quantized
+  on the fly), fp16 head. Activations are still quantized: the tiny model's logits reach
+  a cosine of only 0.90 against fp32, so ``auto`` never picks it (``docs/models.md``).
+* ``onednn-bf16``: bf16 decoder weights, fp16-weight head with fp32 inputs. Needs
+  ``avx512bw`` or ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on
+  AVX2-only CPUs).
+* ``onednn-fp32``: fp32 everywhere, head included; any CPU, with a torch build that has oneDNN.
 * ``reference``: plain ``transformers`` fp32, slow; runs everywhere (for comparisons).
 
 Forcing a backend this CPU cannot run raises :class:`~summarize.errors.ModelError` naming
@@ -148,7 +151,8 @@ class GenerativeModel:
             folder, or a Hugging Face model id in the local cache.
         backend: How linear layers run (:data:`BACKENDS`, see the module docstring);
             ``None`` reads ``$SUMMARIZE_BACKEND``, else ``"auto"``. ``"auto"`` picks
-            ``"onednn-bf16"`` on CPUs with AVX512-BF16 or AMX, else ``"onednn-fp32"``;
+            ``"onednn-bf16"`` on CPUs with AVX512-BF16 or AMX, else ``"fbgemm-fp16"`` (else
+            ``"onednn-fp32"`` where fbgemm cannot run);
             ``"reference"`` is plain ``transformers`` fp32 (slow; for comparisons).
     """
 
@@ -339,7 +343,7 @@ class GenerativeModel:
 
         The key/value cache of the prompt's leading system message is computed once and
         copied for every prompt that starts with it (the claim writer sends one system
-        prompt, 142 of the ~250 tokens of each claim prompt for the 1.5B model, with a
+        prompt, 138 of the ~280 tokens of each claim prompt for the 1.5B model, with a
         brief's 6-10 claims). With ``prompt_lookup_num_tokens`` set, the continuation of
         the latest earlier match of the last 2 (else 1) tokens is drafted and verified in
         one forward pass (Saxena, 2023); the longest agreeing run is kept and the cache
