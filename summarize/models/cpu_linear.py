@@ -241,7 +241,7 @@ def backend_problem(backend: str, flags: frozenset[str] | None = None) -> str | 
     if backend == "int8":
         if not int8_available():
             return "int8 needs a torch build with fbgemm's quantized engine; this one has none"
-        return None if available() else "int8 needs a torch build with oneDNN for the fp32 output head"
+        return None if available() else "int8 needs a torch build with oneDNN"
     if backend == "fbgemm-fp16":
         if not half_available():
             return "fbgemm-fp16 needs a torch build with fbgemm (x86); this one has none"

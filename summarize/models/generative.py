@@ -17,7 +17,8 @@ Speed on CPU (measured in ``docs/models.md``): every ``nn.Linear`` is replaced b
 linear with prepacked weights. oneDNN keeps small multi-token batches (speculative
 verification) and long prompts fast where MKL's fp32 GEMM is slow on this AMD CPU, and on
 CPUs with AVX512-BF16 the decoder weights are stored in bf16, halving the bytes read per
-token. The output head stays fp32 so greedy choices between close tokens do not flip.
+token. The output head keeps fp32 inputs (fp16 or fp32 weights) so greedy choices between
+close tokens do not flip. Without native bf16, fbgemm's fp16 weights halve the bytes of fp32.
 Prompt-lookup decoding (Saxena, 2023) and assisted decoding (Leviathan et al., 2023) then
 accept several tokens per forward pass.
 
