@@ -124,16 +124,30 @@ def seed_brief(model_name: str, backend: str, words: int) -> dict:
     model = get_model(model_name)
     model.load()
     load_seconds = time.perf_counter() - start
-    start = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     brief = summarize.brief([str(p) for p in SEEDS], model=model_name, words=words)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     writer = brief.metadata["writer"]
+    gens = writer["generations"]
+    prefilled = sum(g.get("prefilled_tokens", 0) for g in gens)
+    prefill_s = sum(g.get("prefill_seconds", 0.0) for g in gens)
+    new_tokens = sum(g["new_tokens"] for g in gens)
+    decode_s = sum(g["seconds"] for g in gens) - prefill_s
     source = set().union(*(_bigrams(p.read_text()) for p in SEEDS))
     own = _bigrams(brief.plain_text)
     return {
         "model": model_name, "requested": backend, "backend": writer["runtime"]["backend"],
         "cpu_flags": writer["runtime"]["cpu_flags"], "load_s": round(load_seconds, 1),
-        "brief_s": round(seconds, 1), "write_s": brief.metadata["timings_s"]["write"],
+        "brief_s": round(seconds, 1), "brief_cpu_s": round(cpu_seconds, 1),
+        "write_s": brief.metadata["timings_s"]["write"],
+        "threads": __import__("torch").get_num_threads(),
+        "load_avg": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+        "calls": sum(g.get("calls", g.get("batch", 1)) for g in gens),
+        "prompt_tokens": sum(g["prompt_tokens"] for g in gens), "prefilled_tokens": prefilled,
+        "new_tokens": new_tokens, "forward_passes": sum(g.get("forward_passes", 0) for g in gens),
+        "prefill_tok_s": round(prefilled / prefill_s, 1) if prefill_s else None,
+        "decode_tok_s": round(new_tokens / decode_s, 2) if prefill_s and decode_s > 0 else None,
         "generations": writer["generations"], "counts": brief.metadata["counts"],
         "new_bigrams_pct": round(100 * len(own - source) / max(1, len(own)), 1),
         "words": brief.metadata["words"], "peak_rss_gib": round(peak_rss_gib(), 2),
@@ -166,7 +180,8 @@ def cli_brief(model_name: str, env: dict, words: int) -> dict:
                 raise SystemExit(f"CLI failed: {err.read()[-2000:]}")
         runtime = json.loads(out.read_text())[0]["metadata"]["writer"]["runtime"]
     return {"model": model_name, "backend": runtime["backend"], "cpu_flags": runtime["cpu_flags"],
-            "cli_s": round(seconds, 1), "peak_rss_gib": round(usage.ru_maxrss / 2**20, 2)}
+            "cli_s": round(seconds, 1), "cli_cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_gib": round(usage.ru_maxrss / 2**20, 2)}
 
 
 def child_result(command: list[str], env: dict, label: str) -> dict | None:
@@ -196,20 +211,34 @@ def main_seed(args, env: dict) -> None:
                 cli_env = dict(env, SUMMARIZE_BACKEND=backend)
                 row.update({f"cli_{k}" if k == "peak_rss_gib" else k: v
                             for k, v in cli_brief(model_name, cli_env, args.words).items()
-                            if k in ("cli_s", "peak_rss_gib")})
-                print(f"CLI {model_name}/{backend}: {row['cli_s']} s, peak {row['cli_peak_rss_gib']} GiB",
-                      flush=True)
+                            if k in ("cli_s", "cli_cpu_s", "peak_rss_gib")})
+                print(f"CLI {model_name}/{backend}: {row['cli_s']} s ({row['cli_cpu_s']} CPU s), peak "
+                      f"{row['cli_peak_rss_gib']} GiB, load average {os.getloadavg()[0]:.1f}", flush=True)
     print()
-    print("| model | backend | CPU flags (bf16/avx512) | load s | seed brief s | write s | claims "
+    print(f"CPU: {_cpu_name()}; ATEN_CPU_CAPABILITY={os.environ.get('ATEN_CPU_CAPABILITY', '-')} "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}; load average now "
+          f"{os.getloadavg()[0]:.1f} (timings on a shared machine: compare CPU s, read wall s with the load)")
+    print("| model | backend | CPU flags (bf16/avx512) | threads | load avg | load s | seed brief s | CPU s "
+          "| write s | calls | prompt tok (prefilled) | prefill tok/s | new tok (passes) | decode tok/s "
           "| kept | fallback | new bigrams % | peak RSS GiB | CLI s | CLI peak GiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * 20)
     for r in rows:
         flags = ",".join(f for f in r["cpu_flags"] if "512" in f or "bf16" in f) or "avx2 only"
-        batch = sum(g.get("batch", 1) for g in r["generations"])
-        print(f"| {r['model']} | {r['backend']} | {flags} | {r['load_s']} | {r['brief_s']} | "
-              f"{r['write_s']} | {batch} | {r['counts'].get('kept', 0)} | {r['counts'].get('fallback', 0)} | "
+        print(f"| {r['model']} | {r['backend']} | {flags} | {r['threads']} | {r['load_avg'][0]}-{r['load_avg'][1]} "
+              f"| {r['load_s']} | {r['brief_s']} | {r['brief_cpu_s']} | {r['write_s']} | {r['calls']} "
+              f"| {r['prompt_tokens']} ({r['prefilled_tokens']}) | {r['prefill_tok_s']} "
+              f"| {r['new_tokens']} ({r['forward_passes']}) | {r['decode_tok_s']} "
+              f"| {r['counts'].get('kept', 0)} | {r['counts'].get('fallback', 0)} | "
               f"{r['new_bigrams_pct']} | {r['peak_rss_gib']} | {r.get('cli_s', '')} | "
               f"{r.get('cli_peak_rss_gib', '')} |")
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown"
 
 
 def main() -> None:

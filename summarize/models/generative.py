@@ -17,7 +17,8 @@ Speed on CPU (measured in ``docs/models.md``): every ``nn.Linear`` is replaced b
 linear with prepacked weights. oneDNN keeps small multi-token batches (speculative
 verification) and long prompts fast where MKL's fp32 GEMM is slow on this AMD CPU, and on
 CPUs with AVX512-BF16 the decoder weights are stored in bf16, halving the bytes read per
-token. The output head stays fp32 so greedy choices between close tokens do not flip.
+token. The output head keeps fp32 inputs (fp16 or fp32 weights) so greedy choices between
+close tokens do not flip. Without native bf16, fbgemm's fp16 weights halve the bytes of fp32.
 Prompt-lookup decoding (Saxena, 2023) and assisted decoding (Leviathan et al., 2023) then
 accept several tokens per forward pass.
 
@@ -25,16 +26,19 @@ Backends (:data:`BACKENDS`; the ``backend`` argument, else ``$SUMMARIZE_BACKEND`
 ``auto``):
 
 * ``auto``: ``onednn-bf16`` when the CPU has native bf16 (``avx512_bf16`` or ``amx_bf16``),
-  else ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+  else ``fbgemm-fp16`` where fbgemm runs (x86 with ``avx2`` and ``f16c``), else
+  ``onednn-fp32``; ``reference`` when torch has no oneDNN.
+* ``fbgemm-fp16``: fp16 weights, fp32 activations (weight-only), fbgemm's fp16 GEMM: on
+  the simulated AVX2-only path ~4x faster than oneDNN fp32 per decoding step of a layer,
+  as fast for prompts, logits within ~2e-4 of fp32.
 * ``int8`` (opt-in, experimental): int8 decoder weights with one scale per output channel,
-  run by fbgemm's dynamic int8 linear (each input tensor quantized on the fly), fp32
-  oneDNN head. On the simulated AVX2-only path one 1536x8960 layer ran ~4-20x faster than
-  oneDNN fp32, but the per-tensor activation scale moved the tiny model's logits far
-  from fp32 and makes a sequence's output depend on its batch, so ``auto`` never picks
-  it (``docs/models.md``).
-* ``onednn-bf16``: bf16 decoder weights, fp32 head. Needs ``avx512bw`` or
-  ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on AVX2-only CPUs).
-* ``onednn-fp32``: the portable fast path; any CPU, with a torch build that has oneDNN.
+  run by fbgemm's dynamic int8 linear (each input row scaled to its own peak and quantized
+  on the fly), fp16 head. Activations are still quantized: the tiny model's logits reach
+  a cosine of only 0.90 against fp32, so ``auto`` never picks it (``docs/models.md``).
+* ``onednn-bf16``: bf16 decoder weights, fp16-weight head with fp32 inputs. Needs
+  ``avx512bw`` or ``avx_ne_convert`` (torch refuses the bf16 reorder otherwise, e.g. on
+  AVX2-only CPUs).
+* ``onednn-fp32``: fp32 everywhere, head included; any CPU, with a torch build that has oneDNN.
 * ``reference``: plain ``transformers`` fp32, slow; runs everywhere (for comparisons).
 
 Forcing a backend this CPU cannot run raises :class:`~summarize.errors.ModelError` naming
@@ -57,7 +61,7 @@ from summarize.errors import ModelError, ResourceMissingError
 from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
-BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "int8")
+BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "fbgemm-fp16", "int8")
 BACKEND_ENV = "SUMMARIZE_BACKEND"
 
 _load_counter = 0
@@ -120,12 +124,20 @@ class Generation:
         prompt_tokens: Tokens in the prompt (after the chat template).
         new_tokens: Tokens generated (including a final end-of-turn token).
         seconds: Wall-clock time of the generation, loading excluded.
+        prefilled_tokens: Prompt tokens run through the model (the rest came from the
+            prefix cache); ``None`` when ``transformers.generate`` decoded.
+        prefill_seconds: Wall-clock time of that prefill (the rest of ``seconds`` decoded).
+        forward_passes: Decoding passes after the prefill (fewer than ``new_tokens`` when
+            prompt-lookup drafts were accepted).
     """
 
     text: str
     prompt_tokens: int
     new_tokens: int
     seconds: float
+    prefilled_tokens: int | None = None
+    prefill_seconds: float | None = None
+    forward_passes: int | None = None
 
     @property
     def tokens_per_second(self) -> float:
@@ -140,7 +152,8 @@ class GenerativeModel:
             folder, or a Hugging Face model id in the local cache.
         backend: How linear layers run (:data:`BACKENDS`, see the module docstring);
             ``None`` reads ``$SUMMARIZE_BACKEND``, else ``"auto"``. ``"auto"`` picks
-            ``"onednn-bf16"`` on CPUs with AVX512-BF16 or AMX, else ``"onednn-fp32"``;
+            ``"onednn-bf16"`` on CPUs with AVX512-BF16 or AMX, else ``"fbgemm-fp16"`` (else
+            ``"onednn-fp32"`` where fbgemm cannot run);
             ``"reference"`` is plain ``transformers`` fp32 (slow; for comparisons).
     """
 
@@ -153,6 +166,7 @@ class GenerativeModel:
         self._model: Any = None
         self._tokenizer: Any = None
         self._resolved: str | None = None
+        self._prefix: tuple[str, list[int], Any] | None = None  # system prompt, its ids, its cache
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -233,6 +247,12 @@ class GenerativeModel:
         _set_threads(torch)
         inputs = self._encode(prompt)
         prompt_tokens = int(inputs["input_ids"].shape[1])
+        if self._own_loop(options):
+            start = time.perf_counter()
+            new_ids, stats = self._greedy(prompt, inputs["input_ids"][0].tolist(), max_new_tokens, options)
+            seconds = time.perf_counter() - start
+            text = self._tokenizer.decode(new_ids, skip_special_tokens=True).strip()
+            return Generation(text, prompt_tokens, len(new_ids), seconds, *stats)
         kwargs: dict[str, Any] = {}
         if options.assistant:
             assistant = get_model(options.assistant, backend=self.backend)
@@ -311,6 +331,100 @@ class GenerativeModel:
             results.append(Generation(text, len(ids), used, seconds))
         return results
 
+    def _own_loop(self, options: DecodingOptions) -> bool:
+        """Greedy decoding of a decoder-only model runs in :meth:`_greedy` (prefix cache,
+        prompt lookup); sampling, penalties, assistants and seq2seq models use
+        ``transformers.generate``."""
+        return (not options.do_sample and options.repetition_penalty == 1.0 and not options.assistant
+                and not self._model.config.is_encoder_decoder and callable(getattr(self._model, "forward", None)))
+
+    def _greedy(self, prompt: Messages, ids: list[int], max_new_tokens: int,
+                options: DecodingOptions) -> tuple[list[int], tuple[int, float, int]]:
+        """Greedy decoding with a cached system prompt and prompt-lookup drafts.
+
+        The key/value cache of the prompt's leading system message is computed once and
+        copied for every prompt that starts with it (the claim writer sends one system
+        prompt, 138 of the ~280 tokens of each claim prompt for the 1.5B model, with a
+        brief's 6-10 claims). With ``prompt_lookup_num_tokens`` set, the continuation of
+        the latest earlier match of the last 2 (else 1) tokens is drafted and verified in
+        one forward pass (Saxena, 2023); the longest agreeing run is kept and the cache
+        cropped to it. Every kept token is the argmax of the model's logits given all the
+        tokens before it, so the text is the greedy text whatever was cached or drafted
+        (up to float rounding differences between kernels for different row counts).
+        ``transformers`` 5.23 gave a different text for prompt lookup with a pre-filled
+        cache, so this loop does both itself.
+
+        Returns:
+            The new token ids, ending with the stop token if one came, and (tokens
+            prefilled, prefill seconds, decoding passes).
+        """
+        import torch
+
+        model, stops = self._model, set(self._stop_ids())
+        start = time.perf_counter()
+        cache, done = self._prefix_cache(prompt, ids)
+        name = _cache_argument(model)
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor([ids[done:]]), **{name: cache}, use_cache=True,
+                           logits_to_keep=1).logits
+            token = int(logits[0, -1].argmax())
+            prefill, passes = time.perf_counter() - start, 0
+            new: list[int] = []
+            while True:
+                new.append(token)
+                if token in stops or len(new) >= max_new_tokens:
+                    return new[:max_new_tokens], (len(ids) - done, prefill, passes)
+                draft = _lookup(ids + new, options.prompt_lookup_num_tokens or 0)
+                draft = draft[:max_new_tokens - len(new)]
+                step = [token, *draft]
+                logits = model(input_ids=torch.tensor([step]), **{name: cache}, use_cache=True).logits[0]
+                passes += 1
+                best = logits.argmax(-1).tolist()
+                kept = 0
+                while kept < len(draft) and draft[kept] == best[kept] and draft[kept] not in stops:
+                    kept += 1
+                new.extend(draft[:kept])
+                if len(new) >= max_new_tokens:
+                    return new[:max_new_tokens], (len(ids) - done, prefill, passes)
+                token = best[kept]
+                if kept < len(draft):  # drop the rejected drafts' keys and values
+                    cache.crop(-(len(draft) - kept))
+
+    def _prefix_cache(self, prompt: Messages, ids: list[int]) -> tuple[Any, int]:
+        """A fresh cache holding the prompt's system message, and how many tokens it holds.
+
+        The system message's cache is computed on first sight and kept (one per model,
+        replaced when another system message comes); a prompt without one, or whose
+        template does not start with the system message alone, gets an empty cache.
+        """
+        import copy
+
+        import torch
+        from transformers import DynamicCache
+
+        system = prompt[0] if isinstance(prompt, list) and prompt and prompt[0].get("role") == "system" else None
+        if system is None or not getattr(self._tokenizer, "chat_template", None):
+            return DynamicCache(config=self._model.config), 0
+        key, entry = system["content"], self._prefix  # one read: another thread may replace it
+        if entry is None or entry[0] != key:
+            prefix = self._tokenizer.apply_chat_template([system], return_dict=True)["input_ids"]
+            prefix = list(prefix[0] if prefix and isinstance(prefix[0], list) else prefix)
+            cache = DynamicCache(config=self._model.config)
+            if prefix and len(prefix) < len(ids):
+                with torch.inference_mode():
+                    self._model(input_ids=torch.tensor([prefix]), **{_cache_argument(self._model): cache},
+                                use_cache=True, logits_to_keep=1)
+            else:
+                prefix = []  # nothing cached: never matched below
+            entry = self._prefix = (key, prefix, cache)
+        _, prefix, cache = entry
+        if not prefix or len(prefix) >= len(ids) or ids[:len(prefix)] != prefix:
+            return DynamicCache(config=self._model.config), 0
+        return copy.deepcopy(cache), len(prefix)
+
+    def _stop_ids(self) -> list[int]:
+        return list(self._generation_config(1, DecodingOptions()).eos_token_id)
+
     def _encode(self, prompt: Messages) -> Any:
         tokenizer = self._tokenizer
         chat = bool(getattr(tokenizer, "chat_template", None))
@@ -347,6 +461,27 @@ class GenerativeModel:
             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else pad,
             decoder_start_token_id=self._model.generation_config.decoder_start_token_id,
         )
+
+
+def _cache_argument(model: Any) -> str:
+    """The name ``forward`` takes the cache under (``transformers`` 5.24 renamed
+    ``past_key_values`` to ``cache``)."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _lookup(tokens: list[int], length: int, ngram: int = 2) -> list[int]:
+    """Prompt-lookup draft: up to ``length`` tokens that followed the latest earlier
+    occurrence of the last ``ngram`` (else fewer) tokens of ``tokens``."""
+    if length <= 0:
+        return []
+    for size in range(min(ngram, len(tokens) - 1), 0, -1):
+        tail = tokens[-size:]
+        for start in range(len(tokens) - size - 1, -1, -1):
+            if tokens[start:start + size] == tail:
+                return tokens[start + size:start + size + length]
+    return []
 
 
 _instances: dict[tuple[str, str], GenerativeModel] = {}
@@ -410,19 +545,29 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
         ) from exc
     seq2seq = getattr(config, "is_encoder_decoder", False)
     auto = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
+    if backend == "auto":
+        backend = resolve_backend("auto")
+    # from_pretrained memory-maps fp32 safetensors without reading them; packing then
+    # reads each weight afresh from the files (cpu_linear.pack_model), so the fp32 model
+    # is never resident. (Asking from_pretrained for bf16 instead converts every tensor,
+    # touching the whole map: 10.4 GiB peak for the 1.5B model.)
+    from_files = backend != "reference" and Path(source).is_dir() and any(Path(source).glob("*.safetensors"))
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only)
         model = auto.from_pretrained(source, dtype=torch.float32, local_files_only=local_only)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"Could not load the model from {source}: {exc}") from exc
     model.eval()
-    if backend == "auto":
-        backend = resolve_backend("auto")
     if backend != "reference":
         from summarize.models import cpu_linear
 
-        dtype = {"onednn-bf16": torch.bfloat16, "int8": torch.qint8}.get(backend, torch.float32)
-        cpu_linear.pack_model(model, dtype, source if Path(source).is_dir() else None)
+        dtype = {"onednn-bf16": torch.bfloat16, "fbgemm-fp16": torch.float16,
+                 "int8": torch.qint8}.get(backend, torch.float32)
+        cpu_linear.pack_model(model, dtype, source if from_files else None)
+        model.config.dtype = torch.float32  # what runs between the packed layers
+        leftovers = {p.dtype for p in model.parameters()} - {torch.float32}
+        if leftovers:
+            raise ModelError(f"Could not load {source} in fp32: parameters left in {leftovers}")
     return model, tokenizer
 
 
@@ -452,7 +597,7 @@ def resolve_backend(backend: str | None = None) -> str:
         backend: A name from :data:`BACKENDS`; ``None`` reads ``$SUMMARIZE_BACKEND``.
 
     Returns:
-        ``"reference"``, ``"onednn-fp32"``, ``"onednn-bf16"`` or ``"int8"``.
+        ``"reference"``, ``"onednn-fp32"``, ``"onednn-bf16"``, ``"fbgemm-fp16"`` or ``"int8"``.
 
     Raises:
         ModelError: When the backend cannot run on this CPU (the message names the
@@ -464,9 +609,10 @@ def resolve_backend(backend: str | None = None) -> str:
     if backend == "auto":
         if not cpu_linear.available():
             return "reference"
-        # int8 is not chosen: its per-tensor activation quantization wrecked the tiny
-        # model's logits (docs/models.md); it stays an opt-in backend.
-        return "onednn-bf16" if cpu_linear.prefers_bf16() else "onednn-fp32"
+        # int8 is not chosen: it quantizes activations too (docs/models.md).
+        if cpu_linear.prefers_bf16():
+            return "onednn-bf16"
+        return "fbgemm-fp16" if cpu_linear.backend_problem("fbgemm-fp16") is None else "onednn-fp32"
     problem = cpu_linear.backend_problem(backend)
     if problem:
         raise ModelError(

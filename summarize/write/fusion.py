@@ -232,11 +232,21 @@ class FusionWriter(AbstractiveWriter):
         batched = callable(batch) and not _looks_ahead(decoding or getattr(self.model, "default_options", None))
         results = (batch(messages, max_new_tokens=budget, options=decoding) if batched
                    else [self.model.generate(m, max_new_tokens=budget, options=decoding) for m in messages])
-        log.append({"task": "claim", "batch": len(prompts) if batched else 1,
+        log.append({"task": "claim", "batch": len(prompts) if batched else 1, "calls": len(results),
                     "prompt_tokens": sum(r.prompt_tokens for r in results),
                     "new_tokens": sum(r.new_tokens for r in results),
-                    "seconds": round(sum(r.seconds for r in results), 3)})
+                    "seconds": round(sum(r.seconds for r in results), 3),
+                    **_decoding_costs(results)})
         return [_one_sentence(clean_generation(r.text)) for r in results]
+
+
+def _decoding_costs(results: list[Any]) -> dict[str, Any]:
+    """Prefill and decoding split, when the model reports them (its own greedy loop)."""
+    if not results or any(getattr(r, "prefill_seconds", None) is None for r in results):
+        return {}
+    return {"prefilled_tokens": sum(r.prefilled_tokens for r in results),
+            "prefill_seconds": round(sum(r.prefill_seconds for r in results), 3),
+            "forward_passes": sum(r.forward_passes for r in results)}
 
 
 def _looks_ahead(decoding: Any) -> bool:

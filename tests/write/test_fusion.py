@@ -181,6 +181,11 @@ def test_default_model_fuses_the_seed_story_without_inventing():
     assert writer["writer"] == "fusion" and writer["runtime"]["backend"]
     # The packaged models draft ahead (prompt lookup): claim after claim, not one batch.
     assert writer["generations"][0]["batch"] == 1 and writer["claims_offered"] >= 2
+    # The shared system turn came from the prefix cache: only the user turns were prefilled,
+    # and prompt lookup took several tokens per pass at least once.
+    costs = writer["generations"][0]
+    assert 0 < costs["prefilled_tokens"] < costs["prompt_tokens"] - 100 * costs["calls"]
+    assert costs["forward_passes"] < costs["new_tokens"]
     for s in b.sentences:
         assert s.citations
         sources = [sp.text for sp in s.support]
