@@ -42,10 +42,14 @@ from summarize.errors import ModelError, ResourceMissingError
 from summarize.files import cache_root, exclusive
 
 # Bump when the export recipe changes, so older exports are rebuilt.
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 1
 MARKER_NAME = "summarize-onnx.json"
 MODEL_FILE = "model.onnx"
 PRECISIONS = ("fp32", "int8")
+# The cache folder of each precision's recipe: a new recipe gets a new folder, so processes
+# running an older release keep (and never rebuild) theirs. "int8" (no outlier handling)
+# was the first int8 recipe.
+RECIPES = {"fp32": "fp32", "int8": "int8v2"}
 INSTALL = "pip install 'onnxruntime==1.32.0' 'onnx==1.23.2'"
 # The files whose bytes decide the exported graph and the tokenisation.
 _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json",
@@ -131,7 +135,7 @@ def export_dir(model_path: Path, precision: str, checksum: str) -> Path:
     """Where the export of ``model_path`` at ``precision`` lives in the cache."""
     # The packaged model's folder is called "model"; its package name says more.
     label = model_path.parent.name if model_path.name == "model" else model_path.name
-    return cache_root() / "onnx" / f"{label}-{precision}-{checksum[:12]}"
+    return cache_root() / "onnx" / f"{label}-{RECIPES[precision]}-{checksum[:12]}"
 
 
 def is_exported(folder: Path, checksum: str) -> bool:
@@ -169,7 +173,8 @@ def ensure_export(model_path: Path, precision: str = "fp32") -> Path:
             _export(model_path, tmp, precision)
             model = tmp / MODEL_FILE
             marker = {"format": EXPORT_FORMAT, "source": str(model_path), "source_sha256": checksum,
-                      "precision": precision, "size": model.stat().st_size, "sha256": _sha256(model),
+                      "precision": precision, "recipe": RECIPES[precision],
+                      "size": model.stat().st_size, "sha256": _sha256(model),
                       "versions": _versions()}
             # The marker goes last: a folder without it is never taken for a finished export.
             (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n")
