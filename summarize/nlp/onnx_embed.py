@@ -5,8 +5,10 @@ then L2 normalisation; Reimers & Gurevych, 2019) is split in two:
 
 * the encoder is exported once with ``torch.onnx.export`` and fused by ONNX Runtime's
   transformer optimizer (attention, layer norms, GELU become single kernels);
-  ``int8`` additionally quantizes the weights of every matrix product per output channel
-  (ONNX Runtime dynamic quantization, activations quantized on the fly);
+  ``int8`` additionally runs the matrix products in int8 (ONNX Runtime dynamic
+  quantization: weights per output channel, activations on the fly, one text per run),
+  with the few outlier input channels kept in fp32 and the attention input smoothed (see
+  :data:`CALIBRATION`);
 * tokenisation (the model's own ``tokenizer.json`` through ``tokenizers``, truncated at the
   model's ``max_seq_length``), mean pooling and normalisation run here in numpy, the same
   arithmetic as sentence-transformers.
