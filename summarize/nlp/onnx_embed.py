@@ -86,9 +86,9 @@ def cpu_flags() -> frozenset[str]:
 
 def int8_fast() -> bool:
     """True on a CPU with VNNI (int8 dot products in one instruction), where the int8 export
-    was measured faster than fp32 with stories unchanged. Without VNNI, ONNX Runtime's int8
-    kernels gain less and may saturate 16-bit sums (its documentation says so), which would
-    give other vectors than the ones measured; ``auto`` takes fp32 there."""
+    was measured faster than fp32 with stories unchanged. Without VNNI, int8 gains less and
+    risks integer saturation (``quantize_dynamic``'s docstring says so), which would give
+    other vectors than the ones measured; ``auto`` takes fp32 there."""
     return bool({"avx512_vnni", "avx_vnni"} & cpu_flags())
 
 
