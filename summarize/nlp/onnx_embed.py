@@ -5,8 +5,10 @@ then L2 normalisation; Reimers & Gurevych, 2019) is split in two:
 
 * the encoder is exported once with ``torch.onnx.export`` and fused by ONNX Runtime's
   transformer optimizer (attention, layer norms, GELU become single kernels);
-  ``int8`` additionally quantizes the weights of every matrix product per output channel
-  (ONNX Runtime dynamic quantization, activations quantized on the fly);
+  ``int8`` additionally runs the matrix products in int8 (ONNX Runtime dynamic
+  quantization: weights per output channel, activations on the fly, one text per run),
+  with the few outlier input channels kept in fp32 and the attention input smoothed (see
+  :data:`CALIBRATION`);
 * tokenisation (the model's own ``tokenizer.json`` through ``tokenizers``, truncated at the
   model's ``max_seq_length``), mean pooling and normalisation run here in numpy, the same
   arithmetic as sentence-transformers.
@@ -29,6 +31,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -45,6 +48,10 @@ EXPORT_FORMAT = 1
 MARKER_NAME = "summarize-onnx.json"
 MODEL_FILE = "model.onnx"
 PRECISIONS = ("fp32", "int8")
+# The cache folder of each precision's recipe: a new recipe gets a new folder, so processes
+# running an older release keep (and never rebuild) theirs. "int8" (no outlier handling)
+# was the first int8 recipe.
+RECIPES = {"fp32": "fp32", "int8": "int8v2"}
 INSTALL = "pip install 'onnxruntime==1.32.0' 'onnx==1.23.2'"
 # The files whose bytes decide the exported graph and the tokenisation.
 _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json",
@@ -57,6 +64,32 @@ def onnx_available(export: bool = False) -> bool:
     ``export``, also what the one-time export needs (onnx, torch, transformers)."""
     needed = ("onnxruntime", "onnx", "torch", "transformers") if export else ("onnxruntime",)
     return all(importlib.util.find_spec(name) is not None for name in needed)
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from ``/proc/cpuinfo``, or ``$SUMMARIZE_CPU_FLAGS`` (space or
+    comma separated) when set, to simulate another CPU (the rule of
+    ``summarize.models.cpu_linear.cpu_flags``, which this room may not import)."""
+    given = os.environ.get("SUMMARIZE_CPU_FLAGS")
+    if given is not None:
+        return frozenset(f.lower() for f in re.split(r"[\s,]+", given) if f)
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, sep, value = line.partition(":")
+                if sep and key.strip().lower() in {"flags", "features"}:
+                    return frozenset(value.lower().split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def int8_fast() -> bool:
+    """True on a CPU with VNNI (int8 dot products in one instruction), where the int8 export
+    was measured faster than fp32 with stories unchanged. Without VNNI, int8 gains less and
+    risks integer saturation (``quantize_dynamic``'s docstring says so), which would give
+    other vectors than the ones measured; ``auto`` takes fp32 there."""
+    return bool({"avx512_vnni", "avx_vnni"} & cpu_flags())
 
 
 def _sha256(path: Path) -> str:
@@ -104,7 +137,7 @@ def export_dir(model_path: Path, precision: str, checksum: str) -> Path:
     """Where the export of ``model_path`` at ``precision`` lives in the cache."""
     # The packaged model's folder is called "model"; its package name says more.
     label = model_path.parent.name if model_path.name == "model" else model_path.name
-    return cache_root() / "onnx" / f"{label}-{precision}-{checksum[:12]}"
+    return cache_root() / "onnx" / f"{label}-{RECIPES[precision]}-{checksum[:12]}"
 
 
 def is_exported(folder: Path, checksum: str) -> bool:
@@ -142,7 +175,8 @@ def ensure_export(model_path: Path, precision: str = "fp32") -> Path:
             _export(model_path, tmp, precision)
             model = tmp / MODEL_FILE
             marker = {"format": EXPORT_FORMAT, "source": str(model_path), "source_sha256": checksum,
-                      "precision": precision, "size": model.stat().st_size, "sha256": _sha256(model),
+                      "precision": precision, "recipe": RECIPES[precision],
+                      "size": model.stat().st_size, "sha256": _sha256(model),
                       "versions": _versions()}
             # The marker goes last: a folder without it is never taken for a finished export.
             (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n")
@@ -215,27 +249,173 @@ def _export(model_path: Path, out: Path, precision: str) -> None:
                                          hidden_size=config.hidden_size)
         fused.save_model_to_file(str(out / "fused.onnx"))
         if precision == "int8":
-            import onnx
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            # Per-channel weights: per-tensor int8 moved MiniLM vectors to a mean cosine of
-            # 0.96 with the fp32 ones, per channel to 0.99 (docs/embedding.md).
-            quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
-            level = quiet.level
-            quiet.setLevel(logging.ERROR)
-            try:
-                quantize_dynamic(
-                    out / "fused.onnx", out / MODEL_FILE, weight_type=QuantType.QInt8,
-                    per_channel=True, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-            finally:
-                quiet.setLevel(level)
+            _quantize(encoder, model_path, out / "fused.onnx", out / MODEL_FILE)
         else:
             os.replace(out / "fused.onnx", out / MODEL_FILE)
-    except (RuntimeError, ValueError, OSError) as exc:
+    except (RuntimeError, ValueError, OSError, KeyError) as exc:
         raise ModelError(f"Exporting {model_path} to ONNX failed: {exc}") from exc
     finally:
         raw.unlink(missing_ok=True)
         (out / "fused.onnx").unlink(missing_ok=True)
+
+
+# int8 recipe (docs/embedding.md has the measurements behind each choice). Per-tensor
+# dynamic int8 of the activations loses most where one input channel of a matrix product
+# is far larger than the rest: MiniLM has such channels (hidden unit 99 after every layer
+# norm; one or two units after GELU in layers 0-3, up to 5x the other channels), and they
+# stretch the int8 step for every other channel. So, before quantizing:
+# * the feed-forward products send those channels through a small fp32 product and the rest
+#   through int8 (Dettmers et al., 2022, LLM.int8());
+# * the attention input is divided per channel by s = sqrt(peak activation / peak weight)
+#   and the QKV weight rows multiplied by s, an exact change in fp32 that evens out the
+#   ranges (Xiao et al., 2023, SmoothQuant, alpha 0.5).
+# The peaks come from the encoder run on CALIBRATION below (fixed text, so the export
+# is reproducible and needs no data set). Outlier channels found on it are the ones found
+# on 60 AllSides leads of April-May 2021.
+OUTLIER_RATIO = 2.5  # a channel is an outlier above 2.5x the 99th percentile of channel peaks
+MAX_OUTLIERS = 4  # per matrix product
+CALIBRATION = (
+    "The finance ministers of the seven largest economies agreed on Saturday to back a global "
+    "minimum tax of at least 15 percent on multinational companies, officials said.",
+    "Rescue teams searched through the night for survivors after a residential building "
+    "partially collapsed near Miami, and the county mayor said 99 people were unaccounted for.",
+    "The Senate voted 68 to 32 to advance the bipartisan infrastructure bill, which would "
+    "spend $550 billion on roads, bridges, rail, broadband and water systems.",
+    "Health officials reported that more than half of adults in the United States had received "
+    "at least one dose of a coronavirus vaccine, as new cases continued to fall.",
+    "Police in Minneapolis said the officer had been placed on leave while the state bureau of "
+    "criminal apprehension investigates the shooting during a traffic stop on Sunday.",
+    "Israel and Hamas agreed to a ceasefire after eleven days of fighting in which more than "
+    "240 people were killed, most of them in Gaza, according to health officials.",
+    "The company said its quarterly revenue rose 23% to $12.4 billion, beating analysts' "
+    "forecasts, while shares fell in after-hours trading on concerns about supply chains.",
+    "A federal judge blocked the state's new voting law from taking effect, ruling that the "
+    "plaintiffs were likely to succeed in showing it placed an undue burden on voters.",
+    "Wildfires forced thousands of residents to evacuate in northern California as crews "
+    "battled flames fanned by strong winds and record temperatures across the West.",
+    "In an interview, the former president repeated his claims about the election, which "
+    "courts and election officials in several states have rejected.",
+    "Pipeline operator Colonial said it had restarted operations after a ransomware attack "
+    "that led to fuel shortages and long lines at gas stations along the East Coast.",
+    "The Olympic Games opened in Tokyo on Friday without spectators, a year later than "
+    "planned, after organizers barred fans because of rising infections in the city.",
+)
+
+
+def _activation_peaks(encoder, model_path: Path) -> dict[tuple[str, int], np.ndarray]:
+    """Per-channel peak |input| of each layer's attention and feed-forward products on
+    :data:`CALIBRATION`, one text per pass (no padding)."""
+    import torch
+    from tokenizers import Tokenizer
+
+    try:
+        layers = list(encoder.encoder.layer)
+        modules = {("attention", i): layer.attention.self.query for i, layer in enumerate(layers)}
+        modules.update({("ffn_in", i): layer.intermediate.dense for i, layer in enumerate(layers)})
+        modules.update({("ffn_out", i): layer.output.dense for i, layer in enumerate(layers)})
+    except AttributeError as exc:
+        raise ModelError(f"The int8 recipe knows BERT encoders only ({exc}); use the onnx "
+                         "backend (fp32) for this model") from exc
+    peaks: dict[tuple[str, int], np.ndarray] = {}
+
+    def watch(key):
+        def hook(_module, inputs):
+            seen = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0).numpy()
+            peaks[key] = np.maximum(peaks[key], seen) if key in peaks else seen
+        return hook
+
+    tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+    handles = [module.register_forward_pre_hook(watch(key)) for key, module in modules.items()]
+    try:
+        with torch.no_grad():
+            for text in CALIBRATION:
+                ids = torch.tensor([tokenizer.encode(text).ids])
+                encoder(input_ids=ids, attention_mask=torch.ones_like(ids),
+                        token_type_ids=torch.zeros_like(ids))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return peaks
+
+
+_FFN = re.compile(r"/encoder/layer\.(\d+)/(intermediate|output)/dense/MatMul$")
+
+
+def _quantize(encoder, model_path: Path, fused: Path, target: Path) -> None:
+    """Dynamic int8 (weights per output channel) of ``fused``, outlier channels kept in
+    fp32 and the attention input smoothed (see the note above :data:`CALIBRATION`)."""
+    import onnx
+    from onnx import helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    peaks = _activation_peaks(encoder, model_path)
+    layers = len(encoder.encoder.layer)
+    model = onnx.load(fused)
+    graph = model.graph
+    weights = {w.name: w for w in graph.initializer}
+    nodes, fp32_products, attention, ffn = [], [], 0, 0
+
+    def constant(name: str, value: np.ndarray) -> str:
+        graph.initializer.append(numpy_helper.from_array(value, name))
+        return name
+
+    for node in graph.node:
+        found = _FFN.search(node.name) if node.op_type == "MatMul" else None
+        if node.op_type == "Attention":
+            peak = peaks["attention", attention]
+            attention += 1
+            w = numpy_helper.to_array(weights[node.input[1]])
+            scale = np.clip(np.sqrt(peak / np.maximum(np.abs(w).max(axis=1), 1e-6)), 1e-2, 1e2)
+            weights[node.input[1]].CopyFrom(
+                numpy_helper.from_array((w * scale[:, None]).astype(np.float32), node.input[1]))
+            inverse = constant(f"{node.name}/smooth", (1 / scale).astype(np.float32))
+            nodes.append(helper.make_node("Mul", [node.input[0], inverse], [f"{node.name}/x"],
+                                          name=f"{node.name}/smooth"))
+            node.input[0] = f"{node.name}/x"
+            nodes.append(node)
+        elif found:
+            ffn += 1
+            peak = peaks["ffn_in" if found[2] == "intermediate" else "ffn_out", int(found[1])]
+            outliers = np.flatnonzero(peak > OUTLIER_RATIO * np.percentile(peak, 99))
+            outliers = outliers[np.argsort(-peak[outliers])][:MAX_OUTLIERS]
+            if len(outliers) == 0:
+                nodes.append(node)
+                continue
+            p, x = node.name, node.input[0]
+            w = numpy_helper.to_array(weights[node.input[1]])
+            keep = np.ones(len(peak), np.float32)
+            keep[outliers] = 0
+            nodes += [
+                helper.make_node("Gather", [x, constant(f"{p}/outliers", outliers.astype(np.int64))],
+                                 [f"{p}/x_outliers"], axis=-1, name=f"{p}/gather"),
+                helper.make_node("Mul", [x, constant(f"{p}/keep", keep)], [f"{p}/x_rest"], name=f"{p}/mask"),
+                helper.make_node("MatMul", [f"{p}/x_outliers", constant(f"{p}/w_outliers", w[outliers])],
+                                 [f"{p}/y_outliers"], name=f"{p}/fp32"),
+                helper.make_node("MatMul", [f"{p}/x_rest", node.input[1]], [f"{p}/y_rest"], name=f"{p}/int8"),
+                helper.make_node("Add", [f"{p}/y_rest", f"{p}/y_outliers"], list(node.output), name=f"{p}/add"),
+            ]
+            fp32_products.append(f"{p}/fp32")
+        else:
+            nodes.append(node)
+    if attention != layers or ffn != 2 * layers:
+        raise ModelError(f"The int8 recipe found {attention} attention and {ffn} feed-forward "
+                         f"products for {layers} layers; use the onnx backend (fp32)")
+    del graph.node[:]
+    graph.node.extend(nodes)
+    prepared = fused.with_name("prepared.onnx")
+    onnx.save(model, prepared)
+    quiet = logging.getLogger()  # the quantizer advises pre-processing on the root logger
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        # Per-channel weights: per-tensor int8 moved MiniLM vectors to a mean cosine of 0.96
+        # with the fp32 ones. The word-embedding table stays fp32 (a lookup gains nothing).
+        quantize_dynamic(prepared, target, weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=fp32_products,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        quiet.setLevel(level)
+        prepared.unlink(missing_ok=True)
 
 
 def default_threads() -> int:
@@ -258,6 +438,7 @@ class OnnxEncoder:
 
     def __init__(self, model_path: Path, precision: str = "fp32", threads: int | None = None) -> None:
         self.max_length = check_mean_pooling(model_path)
+        self.precision = precision
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -283,7 +464,15 @@ class OnnxEncoder:
         self._lock = threading.Lock()  # one run at a time: the session already uses every core
 
     def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
-        """L2-normalised mean-pooled vectors, one row per text, float32."""
+        """L2-normalised mean-pooled vectors, one row per text, float32.
+
+        int8 runs one text at a time whatever ``batch_size``: its activations are quantized
+        with one scale per run, so in a batch a text's vector would depend on its batch mates
+        and padding (cosine down to 0.997 between the two on real leads), and a cache keyed
+        by text would mix them. One at a time was also faster (docs/embedding.md).
+        """
+        if self.precision == "int8":
+            batch_size = 1
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, like sentence-transformers, so a batch pads little.
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")

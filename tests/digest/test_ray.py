@@ -295,7 +295,7 @@ def test_the_real_embedder_through_ray_gives_the_local_digest(cluster, tmp_path)
     engine = RayEngine(address=cluster)
     result = digest.run([folder], date="2023-11-06", out_dir=tmp_path / "ray", store=tmp_path / "r.sqlite",
                         engine=engine)
-    assert default_embedder().name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert default_embedder().name.startswith("sentence-transformers/all-MiniLM-L6-v2")  # "#onnx-int8-v2" on VNNI CPUs
     assert engine.calls["encode"] and engine.calls["briefs"]
     assert [(s.story_id, s.article_ids) for s in result.stories] == [(s.story_id, s.article_ids) for s in local.stories]
     assert [_steady(s.brief.to_dict()) for s in result.stories] == [_steady(s.brief.to_dict()) for s in local.stories]

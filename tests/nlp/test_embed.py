@@ -76,8 +76,30 @@ def test_names_differ_exactly_when_vectors_differ(monkeypatch):
     monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
     torch_name = MiniLMEmbedder().name
     assert MiniLMEmbedder(backend="onnx").name == torch_name  # same vectors, same cache
-    assert MiniLMEmbedder(backend="onnx-int8").name != torch_name
+    int8 = MiniLMEmbedder(backend="onnx-int8").name
+    assert int8 != torch_name
+    assert int8 != f"{torch_name}#onnx-int8"  # the first int8 recipe's vectors were others
     assert not MiniLMEmbedder(backend="onnx").loaded  # choosing loads nothing
+
+
+AVX2_ONLY = "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c popcnt"
+
+
+@needs_onnx
+@pytest.mark.parametrize("flags, backend", [
+    (AVX2_ONLY, "onnx"),  # no VNNI: int8 was not measured there, fp32 ONNX (torch's vectors)
+    (AVX2_ONLY + " avx512f avx512bw avx512_vnni avx512_bf16", "onnx-int8"),
+    (AVX2_ONLY + " avx_vnni", "onnx-int8"),
+])
+def test_auto_takes_int8_only_on_a_cpu_with_vnni(monkeypatch, flags, backend):
+    monkeypatch.delenv("SUMMARIZE_EMBED_BACKEND", raising=False)
+    monkeypatch.setenv("SUMMARIZE_CPU_FLAGS", flags)
+    chosen = MiniLMEmbedder()
+    assert chosen.backend == backend
+    assert chosen.name == MiniLMEmbedder(backend=backend).name
+    assert MiniLMEmbedder(backend="onnx-int8").backend == "onnx-int8"  # forcing ignores the CPU
+    # A folder of one's own: int8 was measured on the packaged model only.
+    assert MiniLMEmbedder(str(MiniLMEmbedder()._resolve_path())).backend == "onnx"
 
 
 def _fake_export(folder: Path, payload: bytes, checksum: str = "abc") -> None:
@@ -157,7 +179,43 @@ def test_onnx_vectors_match_torch_vectors(cache, sentences, torch_vectors):
 def test_int8_vectors_stay_close_to_torch_vectors(cache, sentences, torch_vectors):
     vectors = MiniLMEmbedder(backend="onnx-int8").encode(sentences)
     cosines = (vectors * torch_vectors).sum(axis=1)
-    assert cosines.min() > 0.97 and cosines.mean() > 0.985
+    # The first int8 recipe gave a mean of 0.994 here; the lowest is the 3,000 "x" text.
+    assert cosines.min() > 0.99 and cosines.mean() > 0.997, (cosines.min(), cosines.mean())
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_an_int8_vector_depends_on_its_text_alone(cache, sentences):
+    int8 = MiniLMEmbedder(backend="onnx-int8", batch_size=8)
+    together = int8.encode(sentences)
+    assert np.array_equal(int8.encode(sentences[3:4])[0], together[3])
+    assert np.array_equal(int8.encode(sentences[::-1])[::-1], together)
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_int8_outlier_channels_stay_fp32_and_beat_plain_int8(cache, model_path, sentences, torch_vectors,
+                                                              tmp_path):
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    int8 = ensure_export(model_path, "int8")
+    kinds = {n.name: n.op_type for n in onnx.load(int8).graph.node}
+    kept = [name for name, kind in kinds.items() if name.endswith("/fp32")]
+    assert kept and all(kinds[name] == "MatMul" for name in kept)  # not quantized
+    assert "MatMulInteger" in kinds.values() or "DynamicQuantizeMatMul" in kinds.values()
+    # The same products quantized without the outlier handling move the vectors more.
+    plain = tmp_path / "plain.onnx"
+    quantize_dynamic(ensure_export(model_path, "fp32"), plain, weight_type=QuantType.QInt8,
+                     per_channel=True, op_types_to_quantize=["MatMul", "Attention"],
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    encoder = onnx_embed.OnnxEncoder(model_path, "int8")
+    ours = encoder.encode(sentences)
+    encoder._session = ort.InferenceSession(str(plain), providers=["CPUExecutionProvider"])
+    theirs = encoder.encode(sentences)
+    error = lambda v: float(1 - (v * torch_vectors).sum(axis=1).mean())  # noqa: E731
+    assert error(ours) < 0.6 * error(theirs), (error(ours), error(theirs))
 
 
 @pytest.mark.slow
