@@ -3,7 +3,7 @@
 * No import loops, between modules or between rooms.
 * No module imports a module of a later stage. The stages, first to last::
 
-    foundation (errors, records, options, files, registry) -> nlp -> ingest -> events
+    foundation (errors, records, options, files, registry, machine) -> nlp -> ingest -> events
     -> evidence -> models -> write -> briefing -> pipeline -> digest | bench -> cli, __init__
 
 * The two products beside the library, ``digest`` and ``bench``, never import each other.
@@ -20,7 +20,7 @@ from pathlib import Path
 from conftest import ROOT
 
 PACKAGE = ROOT / "summarize"
-FOUNDATION = {"errors", "records", "options", "files", "registry"}
+FOUNDATION = {"errors", "records", "options", "files", "registry", "machine"}
 STAGES = ["foundation", "nlp", "ingest", "events", "evidence", "models", "write", "briefing",
           "pipeline", "digest", "bench", "face"]
 RANK = {room: i for i, room in enumerate(STAGES)} | {"bench": STAGES.index("digest")}

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
-import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -36,8 +34,8 @@ import torch
 from torch import nn
 
 from summarize.errors import ModelError
+from summarize.machine import stated_cpu_flags
 
-CPU_FLAGS_ENV = "SUMMARIZE_CPU_FLAGS"
 # torch reorders a bf16 weight for oneDNN only with one of these (else RuntimeError).
 BF16_RUNS = ("avx512bw", "avx_ne_convert")
 # Native bf16 dot products: bf16 weights are then faster than fp32, so "auto" picks them.
@@ -206,17 +204,9 @@ def cpu_flags_origin() -> str:
 
 
 def _cpu_flags_and_origin() -> tuple[frozenset[str], str]:
-    given = os.environ.get(CPU_FLAGS_ENV)
-    if given is not None:
-        return frozenset(f.lower() for f in re.split(r"[\s,]+", given) if f), CPU_FLAGS_ENV
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            for line in info:
-                key, sep, value = line.partition(":")
-                if sep and key.strip().lower() in {"flags", "features"}:  # x86, arm
-                    return frozenset(value.lower().split()), "/proc/cpuinfo"
-    except OSError:
-        pass
+    stated = stated_cpu_flags()
+    if stated is not None:
+        return stated
     probes = {
         "avx2": "_is_avx2_supported", "avx512bw": "_is_avx512_supported",
         "avx512_bf16": "_is_avx512_bf16_supported", "amx_tile": "_is_amx_tile_supported",

@@ -42,6 +42,7 @@ import numpy as np
 
 from summarize.errors import ModelError, ResourceMissingError
 from summarize.files import cache_root, exclusive
+from summarize.machine import stated_cpu_flags
 
 # Bump when the export recipe changes, so older exports are rebuilt.
 EXPORT_FORMAT = 1
@@ -67,21 +68,10 @@ def onnx_available(export: bool = False) -> bool:
 
 
 def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from ``/proc/cpuinfo``, or ``$SUMMARIZE_CPU_FLAGS`` (space or
-    comma separated) when set, to simulate another CPU (the rule of
-    ``summarize.models.cpu_linear.cpu_flags``, which this room may not import)."""
-    given = os.environ.get("SUMMARIZE_CPU_FLAGS")
-    if given is not None:
-        return frozenset(f.lower() for f in re.split(r"[\s,]+", given) if f)
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            for line in info:
-                key, sep, value = line.partition(":")
-                if sep and key.strip().lower() in {"flags", "features"}:
-                    return frozenset(value.lower().split())
-    except OSError:
-        pass
-    return frozenset()
+    """The CPU's feature flags (:func:`summarize.machine.stated_cpu_flags`: the setting, else
+    ``/proc/cpuinfo``); empty when neither states them, so ``auto`` stays on fp32."""
+    stated = stated_cpu_flags()
+    return stated[0] if stated is not None else frozenset()
 
 
 def int8_fast() -> bool:
