@@ -1,0 +1,210 @@
+"""Approximate nearest neighbours for the candidate graph: a two-level inverted file.
+
+An inverted file (Jégou et al., 2011) splits the candidates into cells around k-means
+centres and compares a query only with the candidates of its ``probes`` nearest cells. With
+``sqrt(n)`` cells, each query scans ``probes * sqrt(n)`` candidates and every candidate is
+compared with ``sqrt(n)`` centres to find its cell, so the work grows like ``n ** 1.5``
+(measured: ``n ** 1.45`` from 100k to 300k vectors). Here the cells keep a fixed size
+(:data:`CELL_SIZE` candidates, so their number grows with ``n``) and a query's scan stays
+``probes * CELL_SIZE`` products whatever ``n`` is. Finding the nearest cells among
+``n / CELL_SIZE`` of them is itself a search, done with a second, coarse inverted file over
+the cells: a two-level k-means tree (hierarchical k-means, Nistér & Stewénius, 2006).
+About ``sqrt(n / CELL_SIZE)`` top centres each hold the cells fitted to their own members;
+a vector is compared with the top centres and then with the cells of its ``TOP_PROBES``
+nearest top centres. That step costs ``sqrt(n / CELL_SIZE)`` products per vector, a few
+hundred at a million vectors against the scan's thousands, so the whole search is close to
+linear over the sizes this project meets (it is ``n ** 1.5`` again only past ~10^8).
+
+Deterministic for a given seed: k-means starts from seeded samples, and ties between equal
+similarities go to the lower candidate row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["CELL_SIZE", "TOP_PROBES", "CellTree", "build", "probe", "search", "spherical_kmeans"]
+
+CELL_SIZE = 256
+"""Candidates per cell, on average: a query scans ``probes`` cells of this size."""
+TOP_PROBES = 8
+"""Top-level centres whose cells a vector is compared with when its nearest cells are sought."""
+_CHUNK = 1 << 15  # queries per block: bounds the memory of the intermediate triples
+
+
+def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10) -> np.ndarray:
+    """Unit centres of ``n_cells`` cells (spherical k-means, Dhillon & Modha, 2001), fitted
+    on a seeded sample of at most 64 points per cell."""
+    rng = np.random.default_rng(seed)
+    sample = x[rng.choice(len(x), size=min(len(x), 64 * n_cells), replace=False)]
+    centres = sample[rng.choice(len(sample), size=n_cells, replace=False)].copy()
+    for _ in range(iters):
+        cell = np.argmax(sample @ centres.T, axis=1)
+        members = sp.csr_matrix((np.ones(len(sample), sample.dtype), (cell, np.arange(len(sample)))),
+                                shape=(n_cells, len(sample)))
+        sums = np.asarray(members @ sample)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        centres = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centres)
+    return centres.astype(x.dtype)
+
+
+@dataclass(frozen=True)
+class CellTree:
+    """A two-level k-means tree over candidates.
+
+    ``cells[bounds[t]:bounds[t + 1]]`` are the cell centres under top centre ``t``;
+    ``order[start[c]:start[c + 1]]`` are the candidate rows of cell ``c``.
+    """
+
+    top: np.ndarray
+    bounds: np.ndarray
+    cells: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+
+
+def _nearest(scores: np.ndarray, count: int) -> np.ndarray:
+    """Column indices of each row's ``count`` highest scores (unordered)."""
+    if count >= scores.shape[1]:
+        return np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    return np.argpartition(-scores, count - 1, axis=1)[:, :count]
+
+
+def _best(block: np.ndarray, k: int):
+    """``(rows, columns, values, slots)`` of each row's ``k`` best entries (fewer when the
+    row is shorter), rows ascending; among values equal to a row's ``k``-th best, the lower
+    columns. ``slots`` numbers a row's entries from 0. A value partition and one mask are
+    cheaper here than ``argpartition``."""
+    height, width = block.shape
+    if k >= width:
+        flat = np.arange(block.size)
+    else:
+        bar = np.partition(block, width - k, axis=1)[:, width - k]
+        flat = np.flatnonzero(block >= bar[:, None])
+        rows = flat // width
+        count = np.bincount(rows, minlength=height)
+        if (count > k).any():  # ties at the bar: keep only as many as fit, lower columns first
+            tie = np.flatnonzero(block.ravel()[flat] == bar[rows])
+            room = k - (count - np.bincount(rows[tie], minlength=height))
+            tie_rank = np.arange(len(tie)) - np.searchsorted(rows[tie], rows[tie])
+            flat = np.delete(flat, tie[tie_rank >= room[rows[tie]]])
+    rows = flat // width
+    slots = np.arange(len(flat)) - np.searchsorted(rows, rows)
+    return rows, flat % width, block.ravel()[flat], slots
+
+
+def _ranked(values: np.ndarray, ids: np.ndarray, k: int):
+    """Per row, the ``k`` entries of highest value (ties: lower id), best first."""
+    o = np.argsort(ids, axis=1, kind="stable")
+    values, ids = np.take_along_axis(values, o, axis=1), np.take_along_axis(ids, o, axis=1)
+    o = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(values, o, axis=1), np.take_along_axis(ids, o, axis=1)
+
+
+def _probe_cells(queries: np.ndarray, top: np.ndarray, bounds: np.ndarray, cells: np.ndarray,
+                 probes: int) -> np.ndarray:
+    """Each query's ``probes`` nearest cells, best first (``-1`` pads when there are fewer).
+
+    Only the cells under a query's ``TOP_PROBES`` nearest top centres are compared with it.
+    """
+    out = np.full((len(queries), probes), -1, dtype=np.int64)
+    for s in range(0, len(queries), _CHUNK):
+        q = queries[s:s + _CHUNK]
+        near_top = _nearest(q @ top.T, TOP_PROBES)
+        width = near_top.shape[1] * probes
+        values = np.full((len(q), width), -np.inf, dtype=np.result_type(q, cells))
+        found = np.full((len(q), width), -1, dtype=np.int64)
+        for t in np.unique(near_top):
+            hit = near_top == t
+            r = np.flatnonzero(hit.any(axis=1))
+            slot = hit[r].argmax(axis=1)
+            block = q[r] @ cells[bounds[t]:bounds[t + 1]].T
+            br, bc, bv, rank = _best(block, probes)
+            at = slot[br] * probes + rank
+            values[r[br], at], found[r[br], at] = bv, bc + bounds[t]
+        _, out[s:s + len(q)] = _ranked(values, found, probes)
+    return out
+
+
+def build(cands: np.ndarray, seed: int, cell_size: int = CELL_SIZE, probes: int = 1):
+    """The two-level tree over ``cands``, and each candidate's ``probes`` nearest cells.
+
+    ``sqrt(n / cell_size)`` top centres, then under each top centre as many cells as its
+    members fill at ``cell_size`` each, fitted to those members. A candidate belongs to the
+    first of its nearest cells (a self-join reuses the others as its probes).
+    """
+    n = len(cands)
+    n_cells = max(1, round(n / cell_size))
+    top = spherical_kmeans(cands, max(1, math.isqrt(n_cells)), seed)
+    first = _nearest(cands @ top.T, 1)[:, 0]
+    groups, bounds = [], [0]
+    for t in range(len(top)):
+        members = cands[first == t]
+        if len(members):  # a top centre left without members gets no cells
+            groups.append(spherical_kmeans(members, max(1, round(len(members) / cell_size)), seed + 1 + t))
+        bounds.append(bounds[-1] + (len(groups[-1]) if len(members) else 0))
+    bounds = np.asarray(bounds)
+    cells = np.concatenate(groups)
+    near = _probe_cells(cands, top, bounds, cells, probes)
+    order = np.argsort(near[:, 0], kind="stable")
+    start = np.searchsorted(near[order, 0], np.arange(len(cells) + 1))
+    return CellTree(top, bounds, cells, order, start), near
+
+
+def probe(tree: CellTree, queries: np.ndarray, probes: int) -> np.ndarray:
+    """Each query's ``probes`` nearest cells of ``tree``, best first (``-1`` pads)."""
+    return _probe_cells(queries, tree.top, tree.bounds, tree.cells, probes)
+
+
+def search(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, probes: int, seed: int,
+           cell_size: int = CELL_SIZE):
+    """Approximate top-``k`` inner products of each query among ``cands``.
+
+    Returns ``(query rows, candidate rows, inner products)``, sorted by query row and best
+    first within a row (ties: lower candidate row), as the exact search does; with ``same``
+    the queries are the candidates and a row is not its own neighbour.
+    """
+    tree, near = build(cands, seed, cell_size, probes if same else 1)
+    if not same:
+        near = probe(tree, queries, probes)
+    # Candidates laid out cell by cell, so a cell's rows are one contiguous block.
+    packed = cands[tree.order]
+    where = np.empty(len(cands), dtype=np.int64)
+    where[tree.order] = np.arange(len(cands))
+    by_cell = np.argsort(near[:, 0], kind="stable")  # queries of one cell probe alike cells
+    dtype = np.result_type(queries, cands)
+    k = min(k, len(cands) - (1 if same else 0))
+    best_v = np.full((len(queries), max(k, 0)), -np.inf, dtype=dtype)
+    best_c = np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
+    for s in range(0, len(queries) if k > 0 else 0, _CHUNK):
+        ids = by_cell[s:s + _CHUNK]
+        q = queries[ids]
+        values = np.full((len(ids), probes * k), -np.inf, dtype=dtype)
+        found = np.full((len(ids), probes * k), -1, dtype=np.int64)
+        pair_q = np.repeat(np.arange(len(ids)), probes)
+        pair_slot = np.tile(np.arange(probes), len(ids))
+        pair_c = near[ids].ravel()
+        o = np.argsort(pair_c, kind="stable")
+        pair_q, pair_slot, pair_c = pair_q[o], pair_slot[o], pair_c[o]
+        edges = np.flatnonzero(np.diff(pair_c)) + 1
+        heads = np.concatenate([[0], edges])
+        for qs, slots, cell in zip(np.split(pair_q, edges), np.split(pair_slot, edges), pair_c[heads]):
+            lo, hi = tree.start[cell], tree.start[cell + 1]
+            if cell < 0 or hi == lo:
+                continue
+            block = q[qs] @ packed[lo:hi].T
+            if same:  # a query's own row is in its cell: never its own neighbour
+                own = where[ids[qs]] - lo
+                mine = (own >= 0) & (own < hi - lo)
+                block[np.flatnonzero(mine), own[mine]] = -np.inf
+            r, c, v, rank = _best(block, k)
+            at = slots[r] * k + rank
+            values[qs[r], at], found[qs[r], at] = v, tree.order[lo + c]
+        best_v[ids], best_c[ids] = _ranked(values, found, k)
+    keep = np.isfinite(best_v)
+    rows = np.repeat(np.arange(len(queries)), keep.shape[1]).reshape(keep.shape)
+    return rows[keep], best_c[keep], best_v[keep]
