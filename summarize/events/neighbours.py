@@ -27,20 +27,27 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CELL_SIZE", "TOP_PROBES", "CellTree", "build", "probe", "search", "spherical_kmeans"]
+__all__ = ["CELL_SIZE", "TOP_PROBES", "TOP_SAMPLE", "CellTree", "build", "probe", "search", "spherical_kmeans"]
 
 CELL_SIZE = 256
 """Candidates per cell, on average: a query scans ``probes`` cells of this size."""
 TOP_PROBES = 8
 """Top-level centres whose cells a vector is compared with when its nearest cells are sought."""
+TOP_SAMPLE = 512
+"""Sampled vectors per top centre its k-means is fitted on: the top level decides which cells
+a query may reach, and 64 per centre split topics across top centres (recall 0.964 against
+0.990 at 300k synthetic vectors)."""
 _CHUNK = 1 << 15  # queries per block: bounds the memory of the intermediate triples
 
 
-def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10) -> np.ndarray:
+def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10,
+                     rows: np.ndarray | None = None, per_cell: int = 64) -> np.ndarray:
     """Unit centres of ``n_cells`` cells (spherical k-means, Dhillon & Modha, 2001), fitted
-    on a seeded sample of at most 64 points per cell."""
+    on a seeded sample of at most ``per_cell`` points per cell (of ``rows`` of ``x`` when
+    given)."""
     rng = np.random.default_rng(seed)
-    sample = x[rng.choice(len(x), size=min(len(x), 64 * n_cells), replace=False)]
+    pool = np.arange(len(x)) if rows is None else rows
+    sample = x[np.sort(rng.choice(pool, size=min(len(pool), per_cell * n_cells), replace=False))]
     centres = sample[rng.choice(len(sample), size=n_cells, replace=False)].copy()
     for _ in range(iters):
         cell = np.argmax(sample @ centres.T, axis=1)
@@ -118,10 +125,11 @@ def _probe_cells(queries: np.ndarray, top: np.ndarray, bounds: np.ndarray, cells
         width = near_top.shape[1] * probes
         values = np.full((len(q), width), -np.inf, dtype=np.result_type(q, cells))
         found = np.full((len(q), width), -1, dtype=np.int64)
-        for t in np.unique(near_top):
-            hit = near_top == t
-            r = np.flatnonzero(hit.any(axis=1))
-            slot = hit[r].argmax(axis=1)
+        pairs = np.argsort(near_top.ravel(), kind="stable")  # (query, slot) pairs by top centre
+        tops = near_top.ravel()[pairs]
+        edges = np.flatnonzero(np.diff(tops)) + 1
+        for t, group in zip(tops[np.concatenate([[0], edges])], np.split(pairs, edges)):
+            r, slot = np.divmod(group, near_top.shape[1])
             block = q[r] @ cells[bounds[t]:bounds[t + 1]].T
             br, bc, bv, rank = _best(block, probes)
             at = slot[br] * probes + rank
@@ -139,13 +147,14 @@ def build(cands: np.ndarray, seed: int, cell_size: int = CELL_SIZE, probes: int 
     """
     n = len(cands)
     n_cells = max(1, round(n / cell_size))
-    top = spherical_kmeans(cands, max(1, math.isqrt(n_cells)), seed)
+    top = spherical_kmeans(cands, max(1, math.isqrt(n_cells)), seed, per_cell=TOP_SAMPLE)
     first = _nearest(cands @ top.T, 1)[:, 0]
+    by_top = np.argsort(first, kind="stable")
     groups, bounds = [], [0]
-    for t in range(len(top)):
-        members = cands[first == t]
+    for t, members in enumerate(np.split(by_top, np.searchsorted(first[by_top], np.arange(1, len(top))))):
         if len(members):  # a top centre left without members gets no cells
-            groups.append(spherical_kmeans(members, max(1, round(len(members) / cell_size)), seed + 1 + t))
+            count = max(1, round(len(members) / cell_size))
+            groups.append(spherical_kmeans(cands, count, seed + 1 + t, rows=members))
         bounds.append(bounds[-1] + (len(groups[-1]) if len(members) else 0))
     bounds = np.asarray(bounds)
     cells = np.concatenate(groups)
@@ -175,36 +184,34 @@ def search(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, probes: i
     packed = cands[tree.order]
     where = np.empty(len(cands), dtype=np.int64)
     where[tree.order] = np.arange(len(cands))
-    by_cell = np.argsort(near[:, 0], kind="stable")  # queries of one cell probe alike cells
     dtype = np.result_type(queries, cands)
     k = min(k, len(cands) - (1 if same else 0))
-    best_v = np.full((len(queries), max(k, 0)), -np.inf, dtype=dtype)
-    best_c = np.full((len(queries), max(k, 0)), -1, dtype=np.int64)
-    for s in range(0, len(queries) if k > 0 else 0, _CHUNK):
-        ids = by_cell[s:s + _CHUNK]
-        q = queries[ids]
-        values = np.full((len(ids), probes * k), -np.inf, dtype=dtype)
-        found = np.full((len(ids), probes * k), -1, dtype=np.int64)
-        pair_q = np.repeat(np.arange(len(ids)), probes)
-        pair_slot = np.tile(np.arange(probes), len(ids))
-        pair_c = near[ids].ravel()
-        o = np.argsort(pair_c, kind="stable")
-        pair_q, pair_slot, pair_c = pair_q[o], pair_slot[o], pair_c[o]
-        edges = np.flatnonzero(np.diff(pair_c)) + 1
-        heads = np.concatenate([[0], edges])
-        for qs, slots, cell in zip(np.split(pair_q, edges), np.split(pair_slot, edges), pair_c[heads]):
-            lo, hi = tree.start[cell], tree.start[cell + 1]
-            if cell < 0 or hi == lo:
-                continue
-            block = q[qs] @ packed[lo:hi].T
-            if same:  # a query's own row is in its cell: never its own neighbour
-                own = where[ids[qs]] - lo
-                mine = (own >= 0) & (own < hi - lo)
-                block[np.flatnonzero(mine), own[mine]] = -np.inf
-            r, c, v, rank = _best(block, k)
-            at = slots[r] * k + rank
-            values[qs[r], at], found[qs[r], at] = v, tree.order[lo + c]
-        best_v[ids], best_c[ids] = _ranked(values, found, k)
+    if k <= 0:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0, dtype)
+    # Every query's best k of each probed cell, in its own slot; the cells are visited once
+    # each, with all the queries that probe them.
+    values = np.full((len(queries), probes * k), -np.inf, dtype=dtype)
+    found = np.full((len(queries), probes * k), -1, dtype=np.int32 if len(cands) < 2**31 else np.int64)
+    pairs = np.argsort(near.ravel(), kind="stable")  # (query, slot) pairs by cell
+    cell_of = near.ravel()[pairs]
+    edges = np.flatnonzero(np.diff(cell_of)) + 1
+    for cell, group in zip(cell_of[np.concatenate([[0], edges])], np.split(pairs, edges)):
+        lo, hi = tree.start[cell], tree.start[cell + 1]
+        if cell < 0 or hi == lo:
+            continue
+        qs, slots = np.divmod(group, probes)
+        block = queries[qs] @ packed[lo:hi].T
+        if same:  # a query's own row is in its cell: never its own neighbour
+            own = where[qs] - lo
+            mine = (own >= 0) & (own < hi - lo)
+            block[np.flatnonzero(mine), own[mine]] = -np.inf
+        r, c, v, rank = _best(block, k)
+        at = slots[r] * k + rank
+        values[qs[r], at], found[qs[r], at] = v, tree.order[lo + c]
+    best_v = np.empty((len(queries), k), dtype=dtype)
+    best_c = np.empty((len(queries), k), dtype=np.int64)
+    for s in range(0, len(queries), _CHUNK):
+        best_v[s:s + _CHUNK], best_c[s:s + _CHUNK] = _ranked(values[s:s + _CHUNK], found[s:s + _CHUNK], k)
     keep = np.isfinite(best_v)
-    rows = np.repeat(np.arange(len(queries)), keep.shape[1]).reshape(keep.shape)
+    rows = np.repeat(np.arange(len(queries)), k).reshape(keep.shape)
     return rows[keep], best_c[keep], best_v[keep]
