@@ -31,8 +31,10 @@ __all__ = ["CELL_SIZE", "TOP_PROBES", "TOP_SAMPLE", "CellTree", "build", "probe"
 
 CELL_SIZE = 256
 """Candidates per cell, on average: a query scans ``probes`` cells of this size."""
-TOP_PROBES = 8
-"""Top-level centres whose cells a vector is compared with when its nearest cells are sought."""
+TOP_PROBES = 16
+"""Top-level centres whose cells a vector is compared with when its nearest cells are sought.
+With 8, 5.5% of the true neighbours of 1M synthetic vectors sat in cells never compared
+(recall at most 0.945); with 16, 2.3%; with 32, 0.8%, at twice the cost of this step."""
 TOP_SAMPLE = 512
 """Sampled vectors per top centre its k-means is fitted on: the top level decides which cells
 a query may reach, and 64 per centre split topics across top centres (recall 0.964 against
