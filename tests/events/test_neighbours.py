@@ -54,12 +54,12 @@ def test_the_same_vectors_give_the_same_neighbours():
 
 
 def test_two_level_tree_keeps_recall_when_top_centres_restrict_the_cells_compared():
-    # Cells of 48 over 6,000 vectors: about 125 cells under 11 top centres, so a query is compared
-    # with the cells of its 8 nearest top centres only, and scans 8 cells.
-    x = clustered(6000, seed=11)
-    tree, _ = approximate.build(x, seed=0, cell_size=48)
-    assert len(tree.top) == 11 and 115 <= len(tree.cells) <= 135
-    rows, cols, _ = approximate.search(x, x, 15, True, probes=8, seed=0, cell_size=48)
+    # Cells of 40 over 12,000 vectors: about 300 cells under 17 top centres, so a query is
+    # compared with the cells of its TOP_PROBES (16) nearest top centres only, and scans 8 cells.
+    x = clustered(12000, seed=11)
+    tree, _ = approximate.build(x, seed=0, cell_size=40)
+    assert len(tree.top) == 17 > approximate.TOP_PROBES and 270 <= len(tree.cells) <= 330
+    rows, cols, _ = approximate.search(x, x, 15, True, probes=8, seed=0, cell_size=40)
     exact = linkage.top_k(x, x, 15, True)
     found, truth = _by_row(rows, cols, len(x)), _by_row(*exact[:2], len(x))
     assert sum(len(f & t) for f, t in zip(found, truth)) / sum(map(len, truth)) >= 0.95
