@@ -14,8 +14,8 @@ nodes' ``PYTHONPATH``::
     ray stop
 
 Articles are perturbed copies of the AllSides documents of ``../shared/data/allsides2021_dev.jsonl``
-(or ``$SUMMARIZE_DATA``), read at run time and written to a temporary JSONL file, never into the
-repository. Copy ``k`` of a document gets the id ``<id>-k<k>``, its sentences rotated by ``k``,
+(or ``$SUMMARIZE_DATA``), read at run time and written to temporary JSONL files of 10,000
+articles (under the reader's 20 MiB file limit), never into the repository. Copy ``k`` of a document gets the id ``<id>-k<k>``, its sentences rotated by ``k``,
 a closing line ``Copy <k>.`` (so no two copies share a content hash) and its date moved ``k``
 times 120 days back (further than the three months the data spans, so copies of one event
 are separate stories, as an aggregator's night holds many separate stories rather than a few
@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
 SHIFT_DAYS = 120
+FILE_ARTICLES = 10_000
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -159,14 +160,19 @@ def child(n: int, engine_name: str, address: str, workers: int | None, stop_afte
     rows, day = articles(n)
     worker_rss = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        source = Path(tmp) / "articles.jsonl"
-        source.write_text("".join(json.dumps(a) + "\n" for a in rows), encoding="utf-8")
+        # Files of FILE_ARTICLES articles (~9 MB), under the reader's file limit
+        # (limits.max_file_bytes, 20 MiB), as a night's feeds arrive in several files.
+        sources = []
+        for start in range(0, len(rows), FILE_ARTICLES):
+            sources.append(Path(tmp) / f"articles-{start // FILE_ARTICLES:03d}.jsonl")
+            sources[-1].write_text("".join(json.dumps(a) + "\n" for a in rows[start:start + FILE_ARTICLES]),
+                                   encoding="utf-8")
         del rows
         result = None
         with engine:
             t0 = time.perf_counter()
             try:
-                result = digest.run([str(source)], date=day, out_dir=Path(tmp) / "out", store=Path(tmp) / "s.sqlite",
+                result = digest.run([str(p) for p in sources], date=day, out_dir=Path(tmp) / "out", store=Path(tmp) / "s.sqlite",
                                     embedder=make(), engine=engine, checkpoint=checkpoint, progress=progress)
             except _Stop:
                 pass
