@@ -5,15 +5,17 @@ centres and compares a query only with the candidates of its ``probes`` nearest 
 ``sqrt(n)`` cells, each query scans ``probes * sqrt(n)`` candidates and every candidate is
 compared with ``sqrt(n)`` centres to find its cell, so the work grows like ``n ** 1.5``
 (measured: ``n ** 1.45`` from 100k to 300k vectors). Here the cells keep a fixed size
-(:data:`CELL_SIZE` candidates, so their number grows with ``n``) and a query's scan stays
-``probes * CELL_SIZE`` products whatever ``n`` is. Finding the nearest cells among
-``n / CELL_SIZE`` of them is itself a search, done with a second, coarse inverted file over
-the cells: a two-level k-means tree (hierarchical k-means, Nistér & Stewénius, 2006).
-About ``sqrt(n / CELL_SIZE)`` top centres each hold the cells fitted to their own members;
-a vector is compared with the top centres and then with the cells of its ``TOP_PROBES``
-nearest top centres. That step costs ``sqrt(n / CELL_SIZE)`` products per vector, a few
-hundred at a million vectors against the scan's thousands, so the whole search is close to
-linear over the sizes this project meets (it is ``n ** 1.5`` again only past ~10^8).
+(:data:`CELL_SIZE` candidates on average, so their number grows with ``n``) and a query's
+scan stays about ``probes * CELL_SIZE`` products whatever ``n`` is (about 2,200 measured: the
+cells are uneven). Finding the nearest cells among ``n / CELL_SIZE`` of them is itself a
+search, done with a second, coarse inverted file over the cells: a two-level k-means tree
+(hierarchical k-means, Nistér & Stewénius, 2006). About ``sqrt(n / CELL_SIZE)`` top centres
+each hold the cells fitted to their own members; a vector is compared with the top centres
+and then with the cells of its ``TOP_PROBES`` nearest top centres. That step costs about
+``(TOP_PROBES + 1) * sqrt(n / CELL_SIZE)`` products per vector, about a thousand at a
+million vectors: it grows like ``sqrt(n)`` per vector and would overtake the scan at a few
+million vectors, so the search is near-linear over the sizes measured (``n ** 1.12`` from
+100k to 1M, ``benchmarks/bench_neighbours.py``), not beyond them.
 
 Deterministic for a given seed: k-means starts from seeded samples, and ties between equal
 similarities go to the lower candidate row.
