@@ -14,8 +14,8 @@ nodes' ``PYTHONPATH``::
     ray stop
 
 Articles are perturbed copies of the AllSides documents of ``../shared/data/allsides2021_dev.jsonl``
-(or ``$SUMMARIZE_DATA``), read at run time and written to a temporary JSONL file, never into the
-repository. Copy ``k`` of a document gets the id ``<id>-k<k>``, its sentences rotated by ``k``,
+(or ``$SUMMARIZE_DATA``), read at run time and written to temporary JSONL files of 10,000
+articles (under the reader's 20 MiB file limit), never into the repository. Copy ``k`` of a document gets the id ``<id>-k<k>``, its sentences rotated by ``k``,
 a closing line ``Copy <k>.`` (so no two copies share a content hash) and its date moved ``k``
 times 120 days back (further than the three months the data spans, so copies of one event
 are separate stories, as an aggregator's night holds many separate stories rather than a few
@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("SUMMARIZE_DATA", ROOT.parent / "shared" / "data"))
 SHIFT_DAYS = 120
+FILE_ARTICLES = 10_000
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -159,14 +160,19 @@ def child(n: int, engine_name: str, address: str, workers: int | None, stop_afte
     rows, day = articles(n)
     worker_rss = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        source = Path(tmp) / "articles.jsonl"
-        source.write_text("".join(json.dumps(a) + "\n" for a in rows), encoding="utf-8")
+        # Files of FILE_ARTICLES articles (~9 MB), under the reader's file limit
+        # (limits.max_file_bytes, 20 MiB), as a night's feeds arrive in several files.
+        sources = []
+        for start in range(0, len(rows), FILE_ARTICLES):
+            sources.append(Path(tmp) / f"articles-{start // FILE_ARTICLES:03d}.jsonl")
+            sources[-1].write_text("".join(json.dumps(a) + "\n" for a in rows[start:start + FILE_ARTICLES]),
+                                   encoding="utf-8")
         del rows
         result = None
         with engine:
             t0 = time.perf_counter()
             try:
-                result = digest.run([str(source)], date=day, out_dir=Path(tmp) / "out", store=Path(tmp) / "s.sqlite",
+                result = digest.run([str(p) for p in sources], date=day, out_dir=Path(tmp) / "out", store=Path(tmp) / "s.sqlite",
                                     embedder=make(), engine=engine, checkpoint=checkpoint, progress=progress)
             except _Stop:
                 pass
@@ -202,6 +208,23 @@ def _rate(items: int | None, seconds: float | None, workers: int) -> str:
     return f"{items / seconds / workers:.1f}"
 
 
+def overhead(local: dict, ray: dict) -> str:
+    """Ray against local for one size: wall time, and each stage's per-worker rate."""
+    def ratio(key: str, items: str | int, per_worker: bool) -> str:
+        rates = []
+        for r in (ray, local):
+            n = r[items] if isinstance(items, str) else items
+            if not r.get(key) or not n:
+                return "-"
+            rates.append(n / r[key] / (r["workers"] if per_worker else 1))
+        return f"{rates[0] / rates[1]:.2f}"
+
+    n = local["articles"]
+    return (f"{n} articles, Ray / local: wall time {ray['total_s'] / local['total_s']:.2f}; per-worker rate "
+            f"clean {ratio('clean_s', n, True)}, embed {ratio('embed_s', 'embed_texts', True)}, "
+            f"briefs {ratio('brief_s', 'briefs', True)}; driver's cluster rate {ratio('cluster_s', n, False)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
@@ -221,7 +244,9 @@ def main() -> None:
           "| brief s (stories) | ingest art/s | clean art/s/worker | embed texts/s/worker | cluster art/s | briefs/s/worker "
           "| driver MiB | worker MiB | store MiB |")
     print("|" + "---|" * 17)
+    notes = []
     for n in args.sizes:
+        ran = {}
         for engine in args.engines:
             cmd = [sys.executable, __file__, "--child", str(n), engine, "--ray-address", args.ray_address,
                    "--stop-after", args.stop_after, "--embedder", args.embedder]
@@ -230,7 +255,7 @@ def main() -> None:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode:
                 sys.exit(f"{n} articles, {engine}: failed\n{proc.stderr[-3000:]}")
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = ran[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
             w = r["workers"]
             print(f"| {n} | {engine} | {w} | {r['stop_after']} | {r['total_s']} | {r['ingest_s']} ({r['clean_s']}) "
                   f"| {r['embed_s']} ({r['embed_texts']}) | {r['cluster_s']} | {r['brief_s']} ({r['briefs']}) "
@@ -238,6 +263,10 @@ def main() -> None:
                   f"| {_rate(r['embed_texts'], r['embed_s'], w)} "
                   f"| {_rate(n, r['cluster_s'], 1)} | {_rate(r['briefs'], r['brief_s'], w)} "
                   f"| {r['driver_rss_mib']} | {r['worker_rss_mib'] or '-'} | {r['store_mib']} |", flush=True)
+        if len(ran) == 2:
+            notes.append(overhead(ran["local"], ran["ray"]))
+    for note in notes:
+        print(f"\n{note}")
 
 
 if __name__ == "__main__":

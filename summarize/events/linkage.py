@@ -1,8 +1,8 @@
 """The graph and linkage stage of event clustering (:mod:`summarize.events.cluster`).
 
 Candidate pairs come from each vector's nearest neighbours: exact (chunked matrix
-products), or approximate above ``exact_limit`` candidates (an inverted file over spherical
-k-means cells, Jégou et al., 2011), and only within a time window when dates are known.
+products), or approximate above ``exact_limit`` candidates (a two-level inverted file,
+:mod:`summarize.events.neighbours`), and only within a time window when dates are known.
 Groups are then merged by average linkage (Sokal & Michener, 1958) restricted to that
 sparse graph: the similarity is a dot product, so the mean similarity of all cross pairs of
 two groups is the dot product of their vector sums divided by their sizes, and links stay
@@ -27,6 +27,8 @@ from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
+
+from summarize.events import neighbours as approximate
 
 __all__ = [
     "Groups",
@@ -103,56 +105,13 @@ def top_k(queries: np.ndarray, cands: np.ndarray, k: int, same: bool):
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
 
 
-def spherical_kmeans(x: np.ndarray, n_cells: int, seed: int, iters: int = 10) -> np.ndarray:
-    """Unit centres of ``n_cells`` cells (spherical k-means, Dhillon & Modha, 2001), fitted
-    on a seeded sample of at most 64 points per cell."""
-    rng = np.random.default_rng(seed)
-    sample = x[rng.choice(len(x), size=min(len(x), 64 * n_cells), replace=False)]
-    centres = sample[rng.choice(len(sample), size=n_cells, replace=False)].copy()
-    for _ in range(iters):
-        cell = np.argmax(sample @ centres.T, axis=1)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, cell, sample)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        centres = np.where(norms > 0, sums / np.maximum(norms, 1e-12), centres)
-    return centres.astype(x.dtype)
-
-
 def neighbours(queries: np.ndarray, cands: np.ndarray, k: int, same: bool, opts: LinkageSettings):
-    """Top-``k`` candidates per query: exact, or by an inverted file over k-means cells.
-
-    Approximate search (an inverted file, Jégou et al., 2011): the candidates fall into
-    ``sqrt(n)`` k-means cells and each query is compared only with the candidates of its
-    ``probes`` nearest cells, so the work grows like ``n ** 1.5`` instead of ``n ** 2``.
-    """
+    """Top-``k`` candidates per query: exact up to ``exact_limit`` candidates, approximate
+    above (a two-level inverted file whose scan per query does not grow with the number of
+    candidates, :func:`summarize.events.neighbours.search`)."""
     if len(cands) <= opts.exact_limit:
         return top_k(queries, cands, k, same)
-    n_cells = int(math.sqrt(len(cands)))
-    centres = spherical_kmeans(cands, n_cells, opts.seed)
-    cell_of = np.argmax(cands @ centres.T, axis=1)
-    probes = top_k(queries, centres, opts.probes, False)
-    rows, cols, sims = [], [], []
-    for cell in range(n_cells):
-        q = probes[0][probes[1] == cell]
-        c = np.flatnonzero(cell_of == cell)
-        if len(q) and len(c):
-            block = queries[q] @ cands[c].T
-            if same:
-                block[q[:, None] == c[None, :]] = -np.inf
-            kk = min(k, len(c))
-            top = np.argpartition(block, len(c) - kk, axis=1)[:, -kk:]
-            rows.append(np.repeat(q, kk))
-            cols.append(c[top.ravel()])
-            sims.append(np.take_along_axis(block, top, axis=1).ravel())
-    if not rows:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
-    rows, cols, sims = np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
-    # Keep each query's k best over all its probed cells (ties: lower candidate index).
-    order = np.lexsort((cols, -sims, rows))
-    rows, cols, sims = rows[order], cols[order], sims[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
-    keep = (rank < k) & np.isfinite(sims)
-    return rows[keep], cols[keep], sims[keep]
+    return approximate.search(queries, cands, k, same, opts.probes, opts.seed)
 
 
 def time_windows(days: np.ndarray, gap: float):

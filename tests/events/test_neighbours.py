@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from summarize.events import linkage
+from summarize.events import neighbours as approximate
 from summarize.events.cluster import ClusterOptions
 
 
@@ -50,3 +51,48 @@ def test_the_same_vectors_give_the_same_neighbours():
     first = linkage.neighbours(x, x, 15, True, opts)
     again = linkage.neighbours(x.copy(), x.copy(), 15, True, opts)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+def test_two_level_tree_keeps_recall_when_top_centres_restrict_the_cells_compared():
+    # Cells of 40 over 12,000 vectors: about 300 cells under 17 top centres, so a query is
+    # compared with the cells of its TOP_PROBES (16) nearest top centres only, and scans 8 cells.
+    x = clustered(12000, seed=11)
+    tree, _ = approximate.build(x, seed=0, cell_size=40)
+    assert len(tree.top) == 17 > approximate.TOP_PROBES and 270 <= len(tree.cells) <= 330
+    rows, cols, _ = approximate.search(x, x, 15, True, probes=8, seed=0, cell_size=40)
+    exact = linkage.top_k(x, x, 15, True)
+    found, truth = _by_row(rows, cols, len(x)), _by_row(*exact[:2], len(x))
+    assert sum(len(f & t) for f, t in zip(found, truth)) / sum(map(len, truth)) >= 0.95
+
+
+def test_the_scan_per_query_does_not_grow_with_the_number_of_candidates():
+    # The sqrt(n)-cell inverted file scanned probes * sqrt(n) candidates per query; cells of a
+    # fixed size keep the scan at probes * cell_size whatever n is.
+    for n in (2000, 8000):
+        x = clustered(n, seed=2)
+        tree, near = approximate.build(x, seed=0, cell_size=100, probes=8)
+        sizes = np.diff(tree.start)
+        assert 0.7 * n / 100 <= len(tree.cells) <= 1.3 * n / 100
+        assert sorted(tree.order.tolist()) == list(range(n))  # every candidate in one cell
+        scanned = sizes[near].sum(axis=1)
+        assert np.median(scanned) <= 2 * 8 * 100
+
+
+def test_probing_every_cell_gives_the_exact_neighbours_ties_included():
+    x = clustered(1200, seed=7)
+    x[5] = x[6] = x[7]  # equal similarities: the lower candidate row comes first
+    queries = np.concatenate([x[:300], x[5:8]])
+    for same, q in ((True, x), (False, queries)):
+        got = approximate.search(q, x, 15, same, probes=50, seed=0, cell_size=100)
+        want = linkage.top_k(q, x, 15, same)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert np.allclose(got[2], want[2], atol=1e-6)
+
+
+def test_small_inputs_and_a_k_above_the_candidates():
+    x = clustered(400, seed=1)[:20]
+    rows, cols, _ = approximate.search(x, x, 50, True, probes=8, seed=0)
+    assert np.array_equal(np.bincount(rows, minlength=20), np.full(20, 19))  # all the others
+    assert not np.any(rows == cols)
+    rows, _, _ = approximate.search(x[:3], x[3:], 50, False, probes=8, seed=0)
+    assert np.array_equal(np.bincount(rows), [17, 17, 17])
