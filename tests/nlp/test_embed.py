@@ -212,7 +212,7 @@ def test_int8_outlier_channels_stay_fp32_and_beat_plain_int8(cache, model_path, 
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     encoder = onnx_embed.OnnxEncoder(model_path, "int8")
     ours = encoder.encode(sentences)
-    encoder._session = ort.InferenceSession(str(plain), providers=["CPUExecutionProvider"])
+    encoder._sessions = [ort.InferenceSession(str(plain), providers=["CPUExecutionProvider"])] * len(encoder._sessions)
     theirs = encoder.encode(sentences)
     error = lambda v: float(1 - (v * torch_vectors).sum(axis=1).mean())  # noqa: E731
     assert error(ours) < 0.6 * error(theirs), (error(ours), error(theirs))
@@ -252,3 +252,13 @@ def test_a_damaged_or_partial_export_is_rebuilt_not_loaded(cache, model_path, se
 
 def test_default_embedder_is_built_once():
     assert embed.default_embedder() is embed.default_embedder()
+
+
+@pytest.mark.slow
+@needs_onnx
+def test_int8_lanes_side_by_side_give_the_one_lane_vectors(cache, model_path, sentences):
+    one = onnx_embed.OnnxEncoder(model_path, "int8", threads=1)
+    two = onnx_embed.OnnxEncoder(model_path, "int8", threads=2)
+    assert len(two._sessions) == 2 and len(one._sessions) == 1
+    assert np.array_equal(two.encode(sentences), one.encode(sentences))
+    assert two.encode([]).shape == (0, one.dimension)
