@@ -38,6 +38,7 @@ __all__ = [
     "decayed",
     "local_density",
     "neighbours",
+    "row_dots",
     "unique_pairs",
 ]
 
@@ -141,6 +142,16 @@ def candidate_graph(vecs: np.ndarray, days: np.ndarray, opts: LinkageSettings):
         pairs.append(np.stack([np.minimum(a, b)[keep], np.maximum(a, b)[keep]], axis=1))
         sims.append(v[keep])
     return unique_pairs(np.concatenate(pairs), np.concatenate(sims))
+
+
+def row_dots(x: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """``x[a] . x[b]`` for each pair ``(a, b)`` of rows, in chunks of 16,384 pairs so a
+    million pairs never build one huge sparse product."""
+    out = np.zeros(len(pairs))
+    for s in range(0, len(pairs), 16384):
+        a, b = pairs[s : s + 16384, 0], pairs[s : s + 16384, 1]
+        out[s : s + 16384] = np.asarray(x[a].multiply(x[b]).sum(axis=1)).ravel()
+    return out
 
 
 def unique_pairs(pairs: np.ndarray, sims: np.ndarray):
@@ -252,13 +263,7 @@ class Groups:
         return value
 
     def lexical_dots(self, pairs: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(pairs))
-        if self.lexical is not None:
-            for s in range(0, len(pairs), 16384):
-                a, b = pairs[s : s + 16384, 0], pairs[s : s + 16384, 1]
-                prod = self.lexical[a].multiply(self.lexical[b])
-                out[s : s + 16384] = np.asarray(prod.sum(axis=1)).ravel()
-        return out
+        return np.zeros(len(pairs)) if self.lexical is None else row_dots(self.lexical, pairs)
 
     def gap(self, a: int, b: int) -> float:
         lo_a, lo_b = self.lo[a], self.lo[b]

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from summarize.errors import ModelError, ResourceMissingError
+from summarize.events.linkage import row_dots
 from summarize.nlp.text import names_and_numbers
 
 __all__ = ["FEATURES", "PairModel", "PairTexts", "load_pair_model", "pair_features"]
@@ -90,14 +91,6 @@ def _binary(texts: list[str], analyzer) -> sp.csr_matrix:
     return x
 
 
-def _row_dots(x: sp.csr_matrix, y: sp.csr_matrix, pairs: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(pairs))
-    for s in range(0, len(pairs), 16384):
-        a, b = pairs[s : s + 16384, 0], pairs[s : s + 16384, 1]
-        out[s : s + 16384] = np.asarray(x[a].multiply(y[b]).sum(axis=1)).ravel()
-    return out
-
-
 def _jaccard(x: sp.csr_matrix, pairs: np.ndarray, weights: np.ndarray | None = None):
     """(Weighted) Jaccard overlap of binary rows; 0 when both rows are empty."""
     if weights is not None:
@@ -106,7 +99,7 @@ def _jaccard(x: sp.csr_matrix, pairs: np.ndarray, weights: np.ndarray | None = N
         xs.data = np.sqrt(xs.data)  # so that a row product gives the weight of a shared term
     else:
         xs = x
-    shared = _row_dots(xs, xs, pairs)
+    shared = row_dots(xs, pairs)
     total = np.asarray(x.sum(axis=1)).ravel()
     union = total[pairs[:, 0]] + total[pairs[:, 1]] - shared
     return np.divide(shared, union, out=np.zeros(len(pairs)), where=union > 0)

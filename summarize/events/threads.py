@@ -32,6 +32,7 @@ from summarize.events.linkage import (
     decayed,
     local_density,
     neighbours,
+    row_dots,
     unique_pairs,
 )
 
@@ -83,10 +84,7 @@ def _story_density(rows, dense, lexical, counts, first_day, last_day, settings) 
     if not len(pairs):
         return np.full(len(rows), settings.density_prior)
     a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
-    dots = np.einsum("ij,ij->i", dense[a], dense[b])
-    for s in range(0, len(a), 16384):
-        x, y = a[s : s + 16384], b[s : s + 16384]
-        dots[s : s + 16384] += np.asarray(lexical[x].multiply(lexical[y]).sum(axis=1)).ravel()
+    dots = np.einsum("ij,ij->i", dense[a], dense[b]) + row_dots(lexical, np.stack([a, b], axis=1))
     links = dots / (counts[a] * counts[b])
     near = decayed(links, np.stack([a, b], axis=1), first_day, last_day, settings)
     return local_density(len(rows), pairs, near, settings.density_neighbors,
