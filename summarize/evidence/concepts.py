@@ -297,9 +297,12 @@ def solve(candidates: list[Candidate], weights: dict[str, float], limit: float,
 
 
 def candidates_of(evidence: Evidence, groups: list[ClaimGroup], value, max_words: int,
-                  limit: float, unigrams: bool = False) -> list[Candidate]:
+                  limit: float, unigrams: bool = False, full_value_words: int = 0) -> list[Candidate]:
     """Every member of every group that fits ``max_words`` (a group's shortest member when
-    none does) and the length limit, in story order so that ties break the same way."""
+    none does) and the length limit, in story order so that ties break the same way.
+
+    A candidate's value is ``value(group, member)``, times the length prior
+    ``min(1, words / full_value_words)`` when ``full_value_words`` is set."""
     out = []
     for g in groups:
         members = [(m, strip_dateline(m.sentence.text)) for m in g.members]
@@ -307,6 +310,8 @@ def candidates_of(evidence: Evidence, groups: list[ClaimGroup], value, max_words
         if not fitting:
             fitting = [min(members, key=lambda mt: (words(mt[1]), mt[0].sentence.article_id))]
         for m, text in fitting:
-            if words(text) <= limit:
-                out.append(Candidate(g, m, text, words(text), value(g, m), concepts_of(text, unigrams)))
+            length = words(text)
+            if length <= limit:
+                worth = value(g, m) * (min(1.0, length / full_value_words) if full_value_words else 1.0)
+                out.append(Candidate(g, m, text, length, worth, concepts_of(text, unigrams)))
     return sorted(out, key=lambda c: (c.member.sentence.article_id, c.member.sentence.index))

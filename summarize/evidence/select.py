@@ -116,14 +116,9 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
     opts = concepts.DEFAULT
     limit = opts.upper * budget_words
 
-    def fullness(m: ScoredSentence) -> float:  # the length prior of concepts.ConceptOptions
-        if not opts.full_value_words:
-            return 1.0
-        return min(1.0, words(strip_dateline(m.sentence.text)) / opts.full_value_words)
-
     candidates = concepts.candidates_of(
-        evidence, groups, lambda g, m: value(g, m.salience) * fullness(m), max_sentence_words,
-        1.2 * budget_words, unigrams=opts.unigram_factor > 0)
+        evidence, groups, lambda g, m: value(g, m.salience), max_sentence_words, 1.2 * budget_words,
+        unigrams=opts.unigram_factor > 0, full_value_words=opts.full_value_words)
     weights = concepts.concept_weights(evidence, opts)
     vectors = None
     if candidates and evidence.vectors is not None:
