@@ -446,11 +446,10 @@ class OnnxEncoder:
             self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"ONNX Runtime could not load {self.path}: {exc}") from exc
-        self._session = self._sessions[0]
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.no_padding()
-        self._inputs = {i.name for i in self._session.get_inputs()}
-        width = self._session.get_outputs()[0].shape[-1]
+        self._inputs = {i.name for i in self._sessions[0].get_inputs()}
+        width = self._sessions[0].get_outputs()[0].shape[-1]
         self.dimension = width if isinstance(width, int) else 384  # MiniLM's, if left symbolic
         # One run per session at a time: a session already uses the cores given to it.
         self._locks = [threading.Lock() for _ in self._sessions]
