@@ -119,12 +119,12 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
     candidates = concepts.candidates_of(
         evidence, groups, lambda g, m: value(g, m.salience), max_sentence_words, 1.2 * budget_words,
         unigrams=opts.unigram_factor > 0, full_value_words=opts.full_value_words)
-    weights = concepts.concept_weights(evidence, opts)
+    weights = concepts.concept_weights(evidence, opts, budget_words)
     vectors = None
     if candidates and evidence.vectors is not None:
         vectors = np.array([evidence.vector(c.member.sentence.article_id, c.member.sentence.index)
                             for c in candidates])
-    conflicts = concepts.conflicts(candidates, vectors, MAX_REDUNDANCY)
+    conflicts = concepts.conflicts(candidates, vectors, MAX_REDUNDANCY, opts.shared_figures)
     if method == "ilp":
         solution = concepts.solve(candidates, weights, limit, conflicts,
                                   sentence_weight=opts.sentence_weight, minimum=opts.lower * budget_words,
