@@ -18,7 +18,8 @@ reports::
     mmr(g)     = LAMBDA * value(g) - (1 - LAMBDA) * max_sim(g, selected)
 
 A sentence too similar (embedding cosine above ``MAX_REDUNDANCY``) to one already chosen
-is never added. The budget is met within +-20%: the ILP fills between the target and
+is never added; the ILP and greedy also never add one that gives two of a chosen sentence's
+figures (``ConceptOptions.shared_figures``: one fact in other words). The budget is met within +-20%: the ILP fills between the target and
 ``ConceptOptions.upper`` (1.15) times it when the story allows; then, as in MMR, a sentence
 is added while the brief is under 80% of the target or when it brings the length closer to
 the target, and never when it would pass 120%. The chosen claims are ordered coherently: by
