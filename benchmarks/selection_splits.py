@@ -17,7 +17,11 @@ With ``--old-rev REV`` the "old" system's scores are read from that git revision
 folders (``git show REV:benchmarks/results/...``) instead of this checkout's, so the gain
 is measured against the figures a commit published; the last lines then give the mean
 gain over MultiLing and Multi-News (the issue's target), with a paired bootstrap interval
-that resamples clusters within each set.
+that resamples clusters within each set. With ``--old-results DIR`` they are read from
+another checkout's result folders instead (the same commands run there), so two versions
+are compared on the same embedder::
+
+    .venv/bin/python benchmarks/selection_splits.py --old extractive --old-results /tmp/base/benchmarks/results
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", default="extractive")
     parser.add_argument("--old", default="extractive-mmr")
     parser.add_argument("--old-rev", default="", help="read the old system's scores from this git revision")
+    parser.add_argument("--old-results", type=Path, default=None,
+                        help="read the old system's scores from this results folder (another checkout's runs)")
     args = parser.parse_args(argv)
     target: dict[str, list[list[float]]] = {m: [] for m in METRICS}
     print(f"| set | split | clusters | metric | {args.old} | {args.new} | difference |")
@@ -105,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{dataset}: no 100-word run under {folder}", file=sys.stderr)
             continue
         try:
-            new, old = read_scores(folder / args.new), read_scores(folder / args.old, args.old_rev)
-        except subprocess.CalledProcessError:
+            old_folder = (args.old_results / folder.name) if args.old_results else folder
+            new, old = read_scores(folder / args.new), read_scores(old_folder / args.old, args.old_rev)
+        except (subprocess.CalledProcessError, FileNotFoundError):
             print(f"{dataset}: no {args.old} run at {args.old_rev}", file=sys.stderr)
             continue
         if dataset != "allsides2021_dev":

@@ -31,6 +31,11 @@ crowding out the fuller sentences a 100-word summary is made of::
                y_a + y_b <= 1  when cos(a, b) > MAX_REDUNDANCY      (near-duplicates)
                y_s in {0, 1},  0 <= x_c <= 1
 
+Two sentences that give the same two figures ("The vote was 285 to 120." and "..., a goal
+realized in Tuesday's vote of 285-120.") are a conflict too: the embedding cosine of two
+sentences that wrap one fact in different words stays under the bound. The voice factor
+applies in full up to 100 words and fades to nothing at 250 (:meth:`ConceptOptions.voice_power_at`).
+
 The lower bound is dropped when the story is too short to meet it: a summary that fills its
 budget wins, since ROUGE reads the first ``budget`` words and a shorter one leaves words
 unsaid (bounds of 0.9-1.0 x budget instead lost 1.8 R-1 on the fit data). The constants
@@ -51,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from summarize.nlp.text import stems, strip_dateline, words
+from summarize.nlp.text import numbers_in, stems, strip_dateline, words
 from summarize.records import ClaimGroup, Evidence, ScoredSentence
 
 log = logging.getLogger(__name__)
@@ -64,7 +69,11 @@ class ConceptOptions:
     Attributes:
         single_voice_factor: Weight multiplier of a concept only one voice of several reports.
         voice_power: Exponent on the number of voices reporting a concept, multiplying its
-            weight (Gillick & Favre weigh a concept by its document frequency; 0: off).
+            weight (Gillick & Favre weigh a concept by its document frequency; 0: off), for
+            a brief of up to ``voice_full_words`` words (see :meth:`voice_power_at`).
+        voice_full_words: Budget up to which ``voice_power`` applies in full.
+        voice_none_words: Budget from which the voice factor is off; between the two it
+            falls linearly.
         salience_power: Exponent on sentence salience in a concept's weight.
         position_power: Exponent on the sentence's position prior (``1 / sqrt(1 + index)``)
             in a concept's weight: news states the gist first (0: off).
@@ -82,10 +91,15 @@ class ConceptOptions:
         node_limit: Most branch-and-bound nodes HiGHS explores.
         gap: Relative optimality gap at which HiGHS stops (0.005: within 0.5% of optimal).
         max_candidates: Stories with more candidate sentences go straight to greedy.
+        shared_figures: Two sentences that share this many figures (:func:`figures_of`)
+            may not both be chosen: "The vote was 285 to 120." and "..., a goal realized in
+            Tuesday's vote of 285-120." give one fact twice (0: off).
     """
 
     single_voice_factor: float = 1.0
     voice_power: float = 0.5
+    voice_full_words: int = 100
+    voice_none_words: int = 250
     salience_power: float = 1.0
     position_power: float = 1.0
     unigram_factor: float = 0.6
@@ -97,6 +111,20 @@ class ConceptOptions:
     node_limit: int = 2000
     gap: float = 0.005
     max_candidates: int = 600
+    shared_figures: int = 2
+
+    def voice_power_at(self, budget_words: int) -> float:
+        """The voice exponent for a brief of ``budget_words`` words: ``voice_power`` up to
+        ``voice_full_words``, falling linearly to 0 at ``voice_none_words``.
+
+        The voice factor favours the core that many outlets share, which a short brief
+        should give; a longer one has said the core in its first hundred words and gains
+        more from what fewer voices add (250-word MultiLing F1: 49.21 with the factor,
+        50.53 without; ``docs/selection.md``)."""
+        if budget_words <= self.voice_full_words or self.voice_none_words <= self.voice_full_words:
+            return self.voice_power
+        fade = (self.voice_none_words - budget_words) / (self.voice_none_words - self.voice_full_words)
+        return self.voice_power * max(0.0, fade)
 
 
 DEFAULT = ConceptOptions()
@@ -138,10 +166,21 @@ def concepts_of(text: str, unigrams: bool = False) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def concept_weights(evidence: Evidence, options: ConceptOptions | None = None) -> dict[str, float]:
+def figures_of(text: str) -> frozenset[str]:
+    """Numbers of two or more digits that are not years (1900-2099): the figures of a fact
+    ("285", "120" of "285-120" and of "285 to 120"); "3 people" or "in 2021" are too common
+    across different facts to tell a repeated one."""
+    return frozenset(n for n in numbers_in(text)
+                     if len(n.split(".")[0]) >= 2 and not (len(n) == 4 and n[:2] in ("19", "20")))
+
+
+def concept_weights(evidence: Evidence, options: ConceptOptions | None = None,
+                    budget_words: int | None = None) -> dict[str, float]:
     """Weight of every concept of the story (see the module docstring), scaled so the
-    heaviest concept weighs 1."""
+    heaviest concept weighs 1; with ``budget_words`` the voice exponent is
+    :meth:`ConceptOptions.voice_power_at` that budget."""
     options = options or DEFAULT
+    voice_power = options.voice_power if budget_words is None else options.voice_power_at(budget_words)
     unigrams = options.unigram_factor > 0
     best: dict[str, dict[str, float]] = {}
     for s in evidence.sentences:
@@ -152,7 +191,7 @@ def concept_weights(evidence: Evidence, options: ConceptOptions | None = None) -
     several = len({s.voice for s in evidence.sentences}) > 1
     weights = {}
     for c, per_voice in best.items():
-        w = sum(per_voice.values()) * len(per_voice) ** options.voice_power
+        w = sum(per_voice.values()) * len(per_voice) ** voice_power
         if several and len(per_voice) == 1:
             w *= options.single_voice_factor
         if " " not in c:
@@ -175,9 +214,20 @@ def objective(candidates: list[Candidate], chosen, weights: dict[str, float],
         candidates[i].value for i in chosen)
 
 
-def conflicts(candidates: list[Candidate], vectors: np.ndarray | None, max_redundancy: float):
-    """Pairs that may not both be chosen: same claim group, or near-duplicate sentences."""
+def conflicts(candidates: list[Candidate], vectors: np.ndarray | None, max_redundancy: float,
+              shared_figures: int = 0) -> set[tuple[int, int]]:
+    """Pairs that may not both be chosen: near-duplicate sentences (embedding cosine above
+    ``max_redundancy``) and, with ``shared_figures``, sentences giving the same figures
+    (the embedding misses a fact repeated in other words around it)."""
     pairs = set()
+    if shared_figures:
+        figures = [figures_of(c.text) for c in candidates]
+        for a, fa in enumerate(figures):
+            if len(fa) < shared_figures:
+                continue
+            for b in range(a + 1, len(candidates)):
+                if len(fa & figures[b]) >= shared_figures:
+                    pairs.add((a, b))
     if vectors is not None and len(candidates) > 1:
         sim = vectors @ vectors.T
         a_idx, b_idx = np.nonzero(np.triu(sim > max_redundancy, k=1))

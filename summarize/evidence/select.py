@@ -18,7 +18,8 @@ reports::
     mmr(g)     = LAMBDA * value(g) - (1 - LAMBDA) * max_sim(g, selected)
 
 A sentence too similar (embedding cosine above ``MAX_REDUNDANCY``) to one already chosen
-is never added. The budget is met within +-20%: the ILP fills between the target and
+is never added; the ILP and greedy also never add one that gives two of a chosen sentence's
+figures (``ConceptOptions.shared_figures``: one fact in other words). The budget is met within +-20%: the ILP fills between the target and
 ``ConceptOptions.upper`` (1.15) times it when the story allows; then, as in MMR, a sentence
 is added while the brief is under 80% of the target or when it brings the length closer to
 the target, and never when it would pass 120%. The chosen claims are ordered coherently: by
@@ -119,12 +120,12 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
     candidates = concepts.candidates_of(
         evidence, groups, lambda g, m: value(g, m.salience), max_sentence_words, 1.2 * budget_words,
         unigrams=opts.unigram_factor > 0, full_value_words=opts.full_value_words)
-    weights = concepts.concept_weights(evidence, opts)
+    weights = concepts.concept_weights(evidence, opts, budget_words)
     vectors = None
     if candidates and evidence.vectors is not None:
         vectors = np.array([evidence.vector(c.member.sentence.article_id, c.member.sentence.index)
                             for c in candidates])
-    conflicts = concepts.conflicts(candidates, vectors, MAX_REDUNDANCY)
+    conflicts = concepts.conflicts(candidates, vectors, MAX_REDUNDANCY, opts.shared_figures)
     if method == "ilp":
         solution = concepts.solve(candidates, weights, limit, conflicts,
                                   sentence_weight=opts.sentence_weight, minimum=opts.lower * budget_words,
