@@ -13,6 +13,9 @@ import os
 import re
 
 CPU_FLAGS_ENV = "SUMMARIZE_CPU_FLAGS"
+# The flags a fast path is picked by (bf16 / fp16 / int8 kernels); results record these.
+RELEVANT_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
+                  "avx512_bf16", "avx_vnni", "avx_ne_convert", "amx_tile", "amx_bf16")
 
 
 def stated_cpu_flags() -> tuple[frozenset[str], str] | None:
@@ -30,3 +33,13 @@ def stated_cpu_flags() -> tuple[frozenset[str], str] | None:
     except OSError:
         pass
     return None
+
+
+def relevant_cpu_flags() -> dict[str, object]:
+    """The :data:`RELEVANT_FLAGS` this CPU has and where they were read, for a result
+    record (``{"flags": [...], "from": ...}``; ``flags`` is ``None`` when unknown)."""
+    stated = stated_cpu_flags()
+    if stated is None:
+        return {"flags": None, "from": None}
+    flags, origin = stated
+    return {"flags": [f for f in RELEVANT_FLAGS if f in flags], "from": origin}

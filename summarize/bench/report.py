@@ -32,6 +32,7 @@ from summarize.bench.rouge import (
     RougeOptions,
 )
 from summarize.errors import InputError, OutputError
+from summarize.machine import relevant_cpu_flags
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class BenchResult:
     timings: Timings
     reference_seconds: float | None = None  # LexRank's system time on the same clusters
     stages: dict[str, float] | None = None  # our pipeline's own stage seconds, summed
+    components: dict[str, list[str]] | None = None  # embedder / writer backend that ran (ours)
 
     @property
     def failures(self) -> tuple[SystemOutput, ...]:
@@ -134,6 +136,10 @@ def run_record(result: BenchResult, timings: Timings | None = None) -> dict:
         "summarize_version": __version__,
         "python": platform.python_version(),
         "pythonhashseed": os.environ.get("PYTHONHASHSEED"),  # set order; None = random
+        # The parts picked from the CPU (int8 or fp32 embedder, writer backend): a figure is
+        # comparable only with one made by the same parts.
+        "components": result.components or {},
+        "cpu": relevant_cpu_flags(),
         "timings": {"load": t.load, "system": t.system, "score": t.score, "write": t.write,
                     "total": t.total,
                     "system_per_cluster_mean": t.system / max(len(result.outputs), 1),
@@ -171,6 +177,11 @@ def _summary_md(record: dict) -> str:
                      f"{_pct(scores['mean'][metric]['recall'])} | "
                      f"{_pct(scores['max'][metric]['f1'])} | {_pct(scores['pooled'][metric]['f1'])} |")
     t = record["timings"]
+    parts = record.get("components") or {}
+    if parts:
+        cpu = (record.get("cpu") or {}).get("flags")
+        lines += ["", "Made with " + "; ".join(f"{k}: {', '.join(v)}" for k, v in parts.items())
+                  + (f" (CPU flags: {', '.join(cpu) or 'none of note'})." if cpu is not None else ".")]
     lines += ["", f"Failed clusters (scored zero, counted): {record['n_failed']} of {ds['clusters']}."]
     lines += [f"- `{f['cluster']}`: {f['error']}" for f in record["failures"]]
     lines += ["", "| stage | seconds |", "|---|---|"]

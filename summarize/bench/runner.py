@@ -45,6 +45,10 @@ class BriefSystem:
         self.model = model
         self.options = options
         self.stage_seconds: dict[str, float] = {}
+        # What produced the briefs, as their metadata says: the embedder's name (its
+        # backend: int8 and fp32 vectors select slightly different sentences) and the
+        # writer's backend. A figure is only comparable with one made by the same parts.
+        self.components: dict[str, set[str]] = {}
 
     def __call__(self, docs: Sequence[EvalDoc], words: int) -> str:
         articles = [{"id": d.id, "text": d.text} for d in docs]
@@ -54,10 +58,22 @@ class BriefSystem:
             result = brief(articles, words=words, model=self.model, **self.options)
             for stage, seconds in result.metadata.get("timings_s", {}).items():
                 self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+            self._note_components(result.metadata)
             return result.plain_text
         except ImportError as exc:  # a broken install fails every cluster alike: stop
             raise ResourceMissingError(
                 f"system {self.model!r} cannot run: {type(exc).__name__}: {exc}") from exc
+
+
+    def _note_components(self, metadata: dict) -> None:
+        seen = {"embedder": metadata.get("embedder")}
+        writer = metadata.get("writer") or {}
+        runtime = writer.get("runtime") if isinstance(writer, dict) else None
+        if isinstance(runtime, dict):
+            seen["writer_backend"] = runtime.get("backend")
+        for key, value in seen.items():
+            if value:
+                self.components.setdefault(key, set()).add(str(value))
 
 
 def systems() -> dict[str, System]:
@@ -167,6 +183,8 @@ def benchmark(
     split("Warm up the shared Punkt splitter. Its one-time load is no system's time.")
     if hasattr(system, "stage_seconds"):
         system.stage_seconds.clear()
+    if hasattr(system, "components"):
+        system.components.clear()
     outputs = run_system(system, dataset.clusters, words)
     system_seconds = sum(o.seconds for o in outputs)
     start = time.perf_counter()
@@ -177,8 +195,9 @@ def benchmark(
         reference_seconds = system_seconds
     timings = Timings(load_seconds, system_seconds, score_seconds)
     stages = dict(getattr(system, "stage_seconds", {})) or None
+    components = {k: sorted(v) for k, v in getattr(system, "components", {}).items()} or None
     return BenchResult(system_name, dataset, words, scorer.options, outputs, scores, corpus,
-                       timings, reference_seconds, stages)
+                       timings, reference_seconds, stages, components)
 
 
 def iter_benchmarks(

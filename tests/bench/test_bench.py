@@ -240,3 +240,40 @@ def test_brief_system_records_pipeline_stage_timings(monkeypatch):
     assert system(docs, 50) == "A summary."
     system(docs, 50)
     assert system.stage_seconds == {"load_clean": 1.0, "embed": 2.0}
+
+
+def test_run_record_names_the_embedder_writer_backend_and_cpu(monkeypatch, tmp_path):
+    """int8 and fp32 embedders select slightly different sentences: a result says which ran."""
+    from summarize.bench import runner as bench
+
+    class FakeBrief:
+        plain_text = "The storm hit the coast."
+        metadata = {"embedder": "minilm#onnx-int8-v2", "timings_s": {},
+                    "writer": {"runtime": {"backend": "onednn-bf16"}}}
+
+    import summarize
+
+    monkeypatch.setattr(summarize, "brief", lambda articles, words, model: FakeBrief(), raising=False)
+    monkeypatch.setenv("SUMMARIZE_CPU_FLAGS", "sse2 avx2 fma f16c")
+    result = benchmark(DATA, "extractive", system=bench.BriefSystem("extractive"), options=FAST)
+    folder = write_result(result, tmp_path)
+    record = json.loads((folder / "run.json").read_text())
+    assert record["components"] == {"embedder": ["minilm#onnx-int8-v2"], "writer_backend": ["onednn-bf16"]}
+    assert record["cpu"] == {"flags": ["avx2", "fma", "f16c"], "from": "SUMMARIZE_CPU_FLAGS"}
+    assert "embedder: minilm#onnx-int8-v2; writer_backend: onednn-bf16 (CPU flags: avx2, fma, f16c)" in (
+        folder / "summary.md").read_text()
+
+
+def test_a_baseline_run_records_no_components(tmp_path):
+    record = json.loads((write_result(benchmark(DATA, "first", system=first_doc, options=FAST),
+                                      tmp_path) / "run.json").read_text())
+    assert record["components"] == {}
+    assert "Made with" not in (tmp_path / "first" / "summary.md").read_text()
+
+
+def test_our_extractive_system_records_the_embedder_it_ran_with():
+    """The real default path, not a fake: the brief metadata's key is the one the runner reads."""
+    from summarize.nlp.embed import default_embedder
+
+    result = benchmark(DATA, "extractive", options=FAST)
+    assert result.components["embedder"] == [default_embedder().name]
