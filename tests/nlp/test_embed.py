@@ -215,9 +215,11 @@ def test_the_cut_is_honoured_and_short_texts_keep_their_vectors(cache, sentences
     fa, fb = full.encode([one, other])
     assert float(fa @ fb) < 0.99  # at full length the endings count
     assert float(a @ fa) < 0.999  # so the cut changed this long text's vector (hence the name)
-    # Texts under the cut (the seeds' sentences: evidence sentences) get the same vectors.
+    # Texts under the cut (the seeds' sentences: evidence sentences) get the same vectors,
+    # bit for bit with int8 (one text per run, the same word pieces).
     short = [s for s in sentences if len(s) < 400]
-    assert np.allclose(cut.encode(short), full.encode(short), atol=1e-5)
+    same = np.array_equal if backend == "onnx-int8" else lambda x, y: np.allclose(x, y, atol=1e-5)
+    assert same(cut.encode(short), full.encode(short))
 
 
 @pytest.mark.slow
