@@ -24,11 +24,11 @@ else ``onnx`` when onnxruntime (and, for the one-time export, onnx) is installed
 
 Every backend reads at most :data:`MAX_TOKENS` (160) word pieces of a text, not the
 model's 256: an embedding costs about linearly in its tokens, MiniLM was trained on 128, and
-160 kept story B-cubed equal on the shared sets where 128 moved undated AllSides by 0.005
-(``docs/embedding.md``). Texts of 160 word pieces or fewer (nearly every evidence sentence)
-get the vectors they had; longer ones (long article leads) get other vectors, so ``name``
-says the cut (``#160-tokens``). ``max_tokens=None`` reads up to the model's own limit under
-the old names.
+on the shared sets 160 left story B-cubed as each backend's uncut vectors leave it (128
+moved undated AllSides by 0.005; ``docs/embedding.md``). Texts of 160 word pieces or fewer
+(all but one of the 6,219 sentences of the shared sets) get the vectors they had; longer
+ones (long article leads) get other vectors, so ``name`` says the cut (``#160-tokens``).
+``max_tokens=None`` reads up to the model's own limit under the old names.
 """
 
 from __future__ import annotations
