@@ -21,6 +21,14 @@ else ``onnx`` when onnxruntime (and, for the one-time export, onnx) is installed
 ``name`` never changes under a cache; a failed export raises
 :class:`~summarize.errors.ModelError` naming the way back to torch. Force a backend with the
 ``backend`` argument or ``SUMMARIZE_EMBED_BACKEND=torch|onnx|onnx-int8|auto``.
+
+Every backend reads at most :data:`MAX_TOKENS` (160) word pieces of a text, not the
+model's 256: an embedding costs about linearly in its tokens, MiniLM was trained on 128, and
+on the shared sets 160 left story B-cubed as each backend's uncut vectors leave it (128
+moved undated AllSides by 0.005; ``docs/embedding.md``). Texts of 160 word pieces or fewer
+(all but one of the 6,219 sentences of the shared sets) get the vectors they had; longer
+ones (long article leads) get other vectors, so ``name`` says the cut (``#160-tokens``).
+``max_tokens=None`` reads up to the model's own limit under the old names.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from summarize.errors import ModelError, ResourceMissingError
 
 BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 BACKEND_ENV = "SUMMARIZE_EMBED_BACKEND"
+# Word pieces read per text, [CLS] and [SEP] included (see the module docstring).
+MAX_TOKENS = 160
 
 
 class Embedder(Protocol):
@@ -98,21 +108,30 @@ class MiniLMEmbedder:
         batch_size: Encoding batch size; defaults to 64 on torch and 8 on ONNX Runtime fp32
             (in a trial, leads sorted by length in batches of 8 beat 64 there); ``onnx-int8``
             always encodes one text per run, so a text's vector depends on it alone.
+        max_tokens: Word pieces read per text (longer texts are cut), at most the model's
+            ``max_seq_length``; defaults to :data:`MAX_TOKENS`; ``None`` reads up to the
+            model's own limit (256 for MiniLM), as before the cut was introduced.
         backend: ``"auto"``, ``"torch"``, ``"onnx"`` or ``"onnx-int8"``; defaults to
             ``$SUMMARIZE_EMBED_BACKEND``, else ``"auto"`` (see :func:`choose_backend`).
 
     Attributes:
         name: Names the vectors (the digest caches them under it): equal for ``torch`` and
             ``onnx``, whose vectors agree, and distinct for ``onnx-int8``, so a cache never
-            mixes the two (``auto`` may pick either, by CPU).
+            mixes the two (``auto`` may pick either, by CPU); ends in ``#<n>-tokens`` when
+            ``max_tokens`` cuts texts.
+        max_tokens: The cut in word pieces, or ``None`` for the model's own limit.
         backend: The backend in use (``auto`` resolved when the embedder is built).
     """
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
 
     def __init__(self, model_path: str | None = None, batch_size: int | None = None,
-                 backend: str | None = None) -> None:
+                 backend: str | None = None, max_tokens: int | None = MAX_TOKENS) -> None:
+        if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 2):
+            raise ModelError(f"max_tokens must be a whole number of word pieces >= 2 (or None), "
+                             f"not {max_tokens!r}")
         self._model_path = model_path
+        self.max_tokens = max_tokens
         self.backend = choose_backend(backend)
         automatic = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower() == "auto"
         if automatic and self.backend == "onnx-int8" and model_path:
@@ -125,6 +144,9 @@ class MiniLMEmbedder:
         if self.backend == "onnx-int8":
             # "-v2": the outlier-aware recipe; the first int8 export (no "-v2") gave other vectors.
             self.name = f"{MiniLMEmbedder.name}#onnx-int8-v2"
+        if max_tokens is not None:
+            # Vectors of texts longer than the cut differ from the full-length ones.
+            self.name = f"{self.name}#{max_tokens}-tokens"
         self._model = None
         self._lock = threading.Lock()
         self.loads = 0  # how many times the weights were loaded (tests check reuse)
@@ -160,6 +182,8 @@ class MiniLMEmbedder:
 
                     hf_logging.disable_progress_bar()  # no "Loading weights" bars on stderr
                     self._model = SentenceTransformer(path, device="cpu")
+                    if self.max_tokens is not None:
+                        self._model.max_seq_length = min(self.max_tokens, self._model.max_seq_length)
                 except ImportError as exc:
                     raise ResourceMissingError(
                         "Embeddings need sentence-transformers: pip install sentence-transformers"
@@ -176,7 +200,7 @@ class MiniLMEmbedder:
 
         precision = "int8" if self.backend == "onnx-int8" else "fp32"
         try:
-            model = OnnxEncoder(Path(self._resolve_path()), precision)
+            model = OnnxEncoder(Path(self._resolve_path()), precision, max_tokens=self.max_tokens)
         except (ModelError, ResourceMissingError) as exc:
             # Switching to torch here would store its vectors under this embedder's name.
             raise type(exc)(f"{exc} (to embed with torch instead: {BACKEND_ENV}=torch)") from exc

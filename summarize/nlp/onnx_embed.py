@@ -10,7 +10,7 @@ then L2 normalisation; Reimers & Gurevych, 2019) is split in two:
   with the few outlier input channels kept in fp32 and the attention input smoothed (see
   :data:`CALIBRATION`);
 * tokenisation (the model's own ``tokenizer.json`` through ``tokenizers``, truncated at the
-  model's ``max_seq_length``), mean pooling and normalisation run here in numpy, the same
+  model's ``max_seq_length`` or the embedder's shorter cut), mean pooling and normalisation run here in numpy, the same
   arithmetic as sentence-transformers.
 
 The export lives under the model cache (``$SUMMARIZE_CACHE_DIR``, else
@@ -424,10 +424,15 @@ class OnnxEncoder:
         model_path: The sentence-transformers folder (tokenizer and pooling come from it).
         precision: ``"fp32"`` or ``"int8"``.
         threads: Intra-op threads; defaults to :func:`default_threads`.
+        max_tokens: Word pieces read per text (``[CLS]`` and ``[SEP]`` included), at most
+            the model's ``max_seq_length``; ``None`` for the model's ``max_seq_length``.
     """
 
-    def __init__(self, model_path: Path, precision: str = "fp32", threads: int | None = None) -> None:
+    def __init__(self, model_path: Path, precision: str = "fp32", threads: int | None = None,
+                 max_tokens: int | None = None) -> None:
         self.max_length = check_mean_pooling(model_path)
+        if max_tokens is not None:
+            self.max_length = min(self.max_length, max_tokens)
         self.precision = precision
         try:
             import onnxruntime as ort

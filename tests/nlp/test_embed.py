@@ -72,14 +72,29 @@ def test_unknown_backend_is_a_typed_error(monkeypatch):
 
 
 @needs_onnx
-def test_names_differ_exactly_when_vectors_differ(monkeypatch):
+@pytest.mark.parametrize("max_tokens", [embed.MAX_TOKENS, None, 128])
+def test_names_differ_exactly_when_vectors_differ(monkeypatch, max_tokens):
     monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
-    torch_name = MiniLMEmbedder().name
-    assert MiniLMEmbedder(backend="onnx").name == torch_name  # same vectors, same cache
-    int8 = MiniLMEmbedder(backend="onnx-int8").name
+    torch_name = MiniLMEmbedder(max_tokens=max_tokens).name
+    assert MiniLMEmbedder(backend="onnx", max_tokens=max_tokens).name == torch_name  # same vectors
+    int8 = MiniLMEmbedder(backend="onnx-int8", max_tokens=max_tokens).name
     assert int8 != torch_name
-    assert int8 != f"{torch_name}#onnx-int8"  # the first int8 recipe's vectors were others
+    assert "#onnx-int8#" not in int8 and not int8.endswith("#onnx-int8")  # the first int8 recipe
     assert not MiniLMEmbedder(backend="onnx").loaded  # choosing loads nothing
+    # Another cut gives long texts other vectors: never the same name (or cache).
+    others = {MiniLMEmbedder(backend="onnx-int8", max_tokens=n).name for n in (None, 128, 160, 200)}
+    assert len(others) == 4 and int8 in others
+
+
+def test_the_default_cut_and_the_full_length_names(monkeypatch):
+    monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
+    assert MiniLMEmbedder().max_tokens == embed.MAX_TOKENS == 160
+    assert MiniLMEmbedder().name == "sentence-transformers/all-MiniLM-L6-v2#160-tokens"
+    # Up to the model's own limit: the names (and caches) of the vectors before the cut.
+    assert MiniLMEmbedder(max_tokens=None).name == "sentence-transformers/all-MiniLM-L6-v2"
+    for wrong in (1, 0, 12.5, "160"):
+        with pytest.raises(ModelError, match="max_tokens"):
+            MiniLMEmbedder(max_tokens=wrong)
 
 
 AVX2_ONLY = "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c popcnt"
@@ -154,7 +169,7 @@ def sentences() -> list[str]:
     out = []
     for path in sorted(SEEDS.glob("00*.txt")):
         out += [s for s in split(path.read_text(encoding="utf-8")) if len(s.split()) >= 6][:12]
-    return out + ["Short.", "x" * 3000]  # a one-word text and one cut at 256 tokens
+    return out + ["Short.", "x" * 3000]  # a one-word text and one cut at 160 tokens
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +187,39 @@ def test_onnx_vectors_match_torch_vectors(cache, sentences, torch_vectors):
     assert (vectors * torch_vectors).sum(axis=1).min() > 0.999
     # One text at a time (no padding) gives the same vectors as a padded batch.
     assert np.allclose(onnx.encode(sentences[:1])[0], vectors[0], atol=1e-5)
+
+
+def _long_pair(sentences) -> tuple[str, str, int]:
+    """Two texts of over 200 word pieces sharing their first 170, and that prefix's length."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(MiniLMEmbedder()._resolve_path()) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    words = " ".join(sentences[:12]).split()
+    head = next(i for i in range(len(words)) if len(tokenizer.encode(" ".join(words[:i])).ids) >= 170)
+    one = " ".join(words[:head] + words[head:head + 60])
+    other = " ".join(words[:head] + ["Meanwhile", "the", "markets", "fell", "sharply"] * 12)
+    return one, other, len(tokenizer.encode(" ".join(words[:head])).ids)
+
+
+@pytest.mark.slow
+@needs_onnx
+@pytest.mark.parametrize("backend", ["onnx-int8", "onnx", "torch"])
+def test_the_cut_is_honoured_and_short_texts_keep_their_vectors(cache, sentences, backend):
+    one, other, prefix = _long_pair(sentences)
+    assert prefix >= 170  # both texts are the same up to past the cut of 160
+    cut, full = MiniLMEmbedder(backend=backend), MiniLMEmbedder(backend=backend, max_tokens=None)
+    a, b = cut.encode([one, other])
+    assert np.allclose(a, b, atol=1e-6)  # nothing after word piece 160 is read
+    fa, fb = full.encode([one, other])
+    assert float(fa @ fb) < 0.99  # at full length the endings count
+    assert float(a @ fa) < 0.999  # so the cut changed this long text's vector (hence the name)
+    # Texts under the cut (the seeds' sentences: evidence sentences) get the same vectors,
+    # bit for bit with int8 (one text per run, the same word pieces).
+    short = [s for s in sentences if len(s) < 400]
+    same = np.array_equal if backend == "onnx-int8" else lambda x, y: np.allclose(x, y, atol=1e-5)
+    assert same(cut.encode(short), full.encode(short))
 
 
 @pytest.mark.slow
