@@ -108,11 +108,23 @@ class Claim:
         return rep + EXTRA_WORDS if self.fused else rep
 
 
+def adds_facts(text: str, shown: list[str]) -> bool:
+    """Whether ``text`` has a number, date word or single-word name that ``shown`` lacks.
+
+    A member sentence without one gives the fusion nothing to keep that the sentences
+    already shown do not; leaving it out of the prompt saves its tokens.
+    """
+    pool = " ".join(shown)
+    return bool(numbers_in(text) - numbers_in(pool) or dates_in(text) - dates_in(pool)
+                or missing_names({n for n in names_in(text) if " " not in n}, pool, possessive=True))
+
+
 def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
     """The claims to generate and the sentences withheld as instructions to a model.
 
-    Members come one per article, representative first; a claim whose representative reads
-    as an instruction is left out of the brief altogether.
+    Members come one per article, representative first, and only those that add a number,
+    date or name to the sentences before them (:func:`adds_facts`); a claim whose
+    representative reads as an instruction is left out of the brief altogether.
     """
     out, withheld = [], []
     for sel in selected:
@@ -129,7 +141,8 @@ def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
                 withheld.append(text)
                 continue
             seen.add(article)
-            texts.append(text)
+            if adds_facts(text, texts):
+                texts.append(text)
         out.append(Claim(sel, tuple(texts)))
     return out, withheld
 

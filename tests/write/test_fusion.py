@@ -157,8 +157,11 @@ def test_an_answer_cut_off_by_the_token_cap_falls_back(at_cap):
     assert {c.get("reason") for c in asked} == ({"unfinished"} if at_cap else {None})
 
 
-def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one():
+def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one(monkeypatch):
     from summarize.models.generative import DecodingOptions
+    from summarize.write import fusion
+
+    monkeypatch.setattr(fusion, "DIRECT_WORDS", 0)  # every claim goes to the model
 
     class LookupModel(BatchModel):
         default_options = DecodingOptions(prompt_lookup_num_tokens=10)
@@ -237,6 +240,16 @@ def test_checks_on_their_own():
     assert invented("They met in Paris.", ["A comparison of the plans was made."]) == ["Paris"]
     assert invented("They read Blinken's note.", ["Antony Blinken wrote a note."]) == []
     assert lost("It fell.", "It fell on Tuesday at 9.") == ["9", "tuesday"]
+
+
+def test_a_member_that_adds_no_number_date_or_name_is_not_shown():
+    from summarize.write.fusion import adds_facts
+
+    shown = ["The Springfield river bridge collapsed on Tuesday, killing 12 people."]
+    assert not adds_facts("Twelve people died when the bridge in Springfield collapsed on Tuesday, 12 in all.", shown)
+    assert adds_facts("The bridge collapsed on Tuesday, killing 12 people and injuring 30.", shown)  # a number
+    assert adds_facts("The Springfield bridge collapsed at dawn on Tuesday in May.", shown)  # a date
+    assert adds_facts("Mayor Quimby said the Springfield bridge collapsed.", shown)  # a name
 
 
 def test_fusion_checks_a_single_claim():
