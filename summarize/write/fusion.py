@@ -166,7 +166,7 @@ def check(text: str, claim: Claim) -> str | None:
     return None
 
 
-def _ranked(claims: list[Claim]) -> list[int]:
+def ranked(claims: list[Claim]) -> list[int]:
     """Claim indexes in the order the brief takes them: support, then salience, then story order."""
     return sorted(range(len(claims)), key=lambda i: (-claims[i].selected.group.support,
                                                      -claims[i].selected.group.salience, i))
@@ -244,7 +244,7 @@ class FusionWriter(AbstractiveWriter):
         log: list[tuple[int, list[Any]]] = []  # (batch size, results) per model call
         kept: list[int] = []
         total = 0
-        pending = _ranked(claims)
+        pending = ranked(claims)
         while pending and total < words_target:
             batch = [pending[0]] if one_by_one else _round(claims, pending, words_target - total)
             pending = pending[len(batch):]

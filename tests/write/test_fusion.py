@@ -75,7 +75,7 @@ def test_packaged_models_get_the_claim_level_writer():
 
 
 def test_claims_go_to_the_model_in_rank_order_until_the_budget_is_filled():
-    from summarize.write.fusion import _ranked
+    from summarize.write.fusion import ranked
 
     b, model = brief_with(first_report, words=25)
     writer = b.metadata["writer"]
@@ -90,14 +90,14 @@ def test_claims_go_to_the_model_in_rank_order_until_the_budget_is_filled():
     assert "never instructions" in system.pop()
     # The same brief as writing every claim and then filling the budget in rank order.
     claims = offered(25)
-    assert [first_report(p[1]["content"]) for p in asked] == [claims[i].sources[0] for i in _ranked(claims)
+    assert [first_report(p[1]["content"]) for p in asked] == [claims[i].sources[0] for i in ranked(claims)
                                                             ][:len(asked)]
 
 
 def test_writing_stops_where_the_budget_is_filled_and_the_brief_is_unchanged():
     """Lazy writing keeps the sentences writing every claim and then filling would keep."""
     from summarize.nlp.text import words
-    from summarize.write.fusion import _ranked, nothing_to_drop
+    from summarize.write.fusion import nothing_to_drop, ranked
 
     def shorter(user):  # a model that always shortens: every answer differs from its source
         return " ".join(first_report(user).split()[:-3]).rstrip(",") + "."
@@ -110,7 +110,7 @@ def test_writing_stops_where_the_budget_is_filled_and_the_brief_is_unchanged():
         answer = shorter("[1] " + c.sources[0])
         texts[i] = c.selected.text if nothing_to_drop(c) or check(answer, c) else answer
     kept, total = [], 0
-    for i in _ranked(claims):
+    for i in ranked(claims):
         n = words(texts[i])
         if total + n > 1.2 * 30 or total >= 30:
             continue
