@@ -313,9 +313,10 @@ class FusionWriter(AbstractiveWriter):
         log.append((len(prompts) if batched and callable(batch) else 1, results))
         out = []
         for r, cap in zip(results, caps):
-            text = clean_generation(r.text)
-            # Cut off by the cap in mid-sentence: what was written is not a sentence to check.
-            out.append((_one_sentence(text), r.new_tokens >= cap and not _FINISHED.search(text)))
+            first = _one_sentence(clean_generation(r.text))
+            # Cut off by the cap inside its first sentence: what was written is not a sentence
+            # to check (a cut in a second, commenting sentence does not matter).
+            out.append((first, r.new_tokens >= cap and not _FINISHED.search(first)))
         return out
 
 

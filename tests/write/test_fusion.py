@@ -157,6 +157,19 @@ def test_an_answer_cut_off_by_the_token_cap_falls_back(at_cap):
     assert {c.get("reason") for c in asked} == ({"unfinished"} if at_cap else {None})
 
 
+def test_an_answer_cut_off_after_its_first_sentence_is_checked_as_usual():
+    class Capped(BatchModel):
+        def generate_batch(self, prompts, max_new_tokens=256, options=None):
+            self.batches.append(prompts)
+            return [FakeGeneration(first_report(p[1]["content"]) + " It was the worst", new_tokens=max_new_tokens)
+                    for p in prompts]
+
+    b = brief_story(story(), Options(words=40, model="fake"), embedder=HashingEmbedder(),
+                    writer=FusionWriter("fake", model=Capped(None)))
+    asked = [c for c in b.metadata["writer"]["claims"] if c["status"] != "unchanged"]
+    assert asked and all(c.get("reason") is None for c in asked)
+
+
 def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one(monkeypatch):
     from summarize.models.generative import DecodingOptions
     from summarize.write import fusion
