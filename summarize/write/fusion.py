@@ -3,9 +3,12 @@
 For each claim the brief will state, the generative model sees the group's member
 sentences (2-4 outlets reporting the same thing) and fuses them into one sentence that
 keeps every number, name and date; a claim only one outlet reports is compressed, only by
-dropping attributions, asides and repeated context (``prompts/claim.*.j2``). All claims of
-a brief go to the model in one batched, greedy call, unless the model drafts tokens ahead
-(prompt lookup, the packaged models' default): then claim after claim, which measured faster.
+dropping attributions, asides and repeated context (``prompts/claim.*.j2``); a short one
+with none of these (:func:`nothing_to_drop`) is taken as it is, without asking the model.
+Claims are written in the order the brief takes them (support, then salience) until the
+word budget is filled, so no claim the brief leaves out costs a call: claim after claim
+when the model drafts tokens ahead (prompt lookup, the packaged models' default; measured
+faster than a batch), else in batches whose source sentences fill the words still missing.
 
 A sentence is a promise to a reader, so every generated sentence is checked here before it
 reaches the brief: a number, name or date its group's sentences lack (invented), or a
@@ -48,6 +51,14 @@ MAX_MEMBERS = 4  # sentences shown per claim: the representative and up to 3 oth
 FILL = 1.3  # claims offered per brief word: fused sentences are shorter than their sources
 EXTRA_WORDS = 6  # a fused sentence may be this much longer than its representative
 MAX_NEW_TOKENS = 96
+TOKENS_PER_WORD = 1.4  # Qwen2.5 tokens per word of English news, names and numbers included
+TOKEN_MARGIN = 12  # the end-of-turn token, punctuation, and a sentence a little over its limit
+DIRECT_WORDS = 20  # one-outlet sentences up to this long with nothing to drop skip the model
+
+# What compression may drop from a one-outlet sentence: attributions, asides, quotes.
+_DROPPABLE = re.compile(r"\b(?:said|says|told|according to|reported|stated|added|noted|claimed)\b"
+                        r"|[()\[\]\u2014\u2013;:\"\u201c\u201d]| - ", re.IGNORECASE)
+_FINISHED = re.compile(r"[.!?][\"'\u201d\u2019)]*$")
 
 _DATE_WORDS = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|"
@@ -97,11 +108,23 @@ class Claim:
         return rep + EXTRA_WORDS if self.fused else rep
 
 
+def adds_facts(text: str, shown: list[str]) -> bool:
+    """Whether ``text`` has a number, date word or single-word name that ``shown`` lacks.
+
+    A member sentence without one gives the fusion nothing to keep that the sentences
+    already shown do not; leaving it out of the prompt saves its tokens.
+    """
+    pool = " ".join(shown)
+    return bool(numbers_in(text) - numbers_in(pool) or dates_in(text) - dates_in(pool)
+                or missing_names({n for n in names_in(text) if " " not in n}, pool, possessive=True))
+
+
 def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
     """The claims to generate and the sentences withheld as instructions to a model.
 
-    Members come one per article, representative first; a claim whose representative reads
-    as an instruction is left out of the brief altogether.
+    Members come one per article, representative first, and only those that add a number,
+    date or name to the sentences before them (:func:`adds_facts`); a claim whose
+    representative reads as an instruction is left out of the brief altogether.
     """
     out, withheld = [], []
     for sel in selected:
@@ -118,7 +141,8 @@ def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
                 withheld.append(text)
                 continue
             seen.add(article)
-            texts.append(text)
+            if adds_facts(text, texts):
+                texts.append(text)
         out.append(Claim(sel, tuple(texts)))
     return out, withheld
 
@@ -142,18 +166,45 @@ def check(text: str, claim: Claim) -> str | None:
     return None
 
 
-def _keep(claims: list[Claim], texts: list[str], budget: int) -> list[int]:
-    """Indexes of the claims that fill ``budget`` words, most salient first, in story order."""
-    ranked = sorted(range(len(claims)), key=lambda i: (-claims[i].selected.group.support,
-                                                       -claims[i].selected.group.salience, i))
-    kept, total = [], 0
-    for i in ranked:
-        n = words(texts[i])
-        if total + n > 1.2 * budget or total >= budget:
-            continue
-        kept.append(i)
-        total += n
-    return sorted(kept)
+def ranked(claims: list[Claim]) -> list[int]:
+    """Claim indexes in the order the brief takes them: support, then salience, then story order."""
+    return sorted(range(len(claims)), key=lambda i: (-claims[i].selected.group.support,
+                                                     -claims[i].selected.group.salience, i))
+
+
+def _round(claims: list[Claim], pending: list[int], words_left: int) -> list[int]:
+    """The next claims, in ``pending``'s order, whose source sentences fill ``words_left``
+    (a batch for models that take the claims of a brief in one call)."""
+    batch, total = [], 0
+    for i in pending:
+        batch.append(i)
+        total += words(claims[i].sources[0])
+        if total >= words_left:
+            break
+    return batch
+
+
+def nothing_to_drop(claim: Claim) -> bool:
+    """A one-outlet sentence the model can only copy: short, no attribution, no aside.
+
+    Longer ones go to the model even without an attribution: on the seed story it usefully
+    rewrote a 38-word one ("During his meetings in ..., Blinken's priorities included" to
+    "Blinken's meetings in ... focused on").
+    """
+    text = claim.sources[0]
+    return not claim.fused and words(text) <= DIRECT_WORDS and not _DROPPABLE.search(text)
+
+
+def new_tokens(claim: Claim) -> int:
+    """The token cap of a claim's answer: ~1.4 tokens per word of its limit, and a margin."""
+    return min(MAX_NEW_TOKENS, int(TOKENS_PER_WORD * claim.limit) + TOKEN_MARGIN)
+
+
+def _prompt(claim: Claim):
+    from summarize.write import prompting
+
+    return prompting.render("claim", evidence=[EvidenceItem(n=i + 1, text=t, support=0)
+                                               for i, t in enumerate(claim.sources)], words=claim.limit)
 
 
 class FusionWriter(AbstractiveWriter):
@@ -172,7 +223,6 @@ class FusionWriter(AbstractiveWriter):
 
     def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
         from summarize.evidence.select import select
-        from summarize.write import prompting
 
         words_target = options.words
         offered = select(evidence, int(words_target * FILL), max_sentence_words=options.sentence_words)
@@ -183,26 +233,48 @@ class FusionWriter(AbstractiveWriter):
         screened = [strip_dateline(s.sentence.text) for s in evidence.sentences
                     if looks_like_instructions(s.sentence.text)]
         withheld = list(dict.fromkeys([*withheld, *screened]))
-        prompts = [
-            prompting.render("claim", evidence=[EvidenceItem(n=i + 1, text=t, support=0)
-                                                for i, t in enumerate(c.sources)], words=c.limit)
-            for c in claims
-        ]
-        log: list[dict[str, Any]] = []
-        answers = self._generate_all(prompts, claims, log, self._decoding(options))
-        texts, report = [], []
-        for claim, answer in zip(claims, answers):
-            reason = check(answer, claim)
-            texts.append(claim.selected.text if reason else answer)
-            if reason:
-                status = "fallback"
-            elif _same(answer, claim.selected.text):
-                status = "copied"  # nothing to drop: the model returned the sentence as is
-            else:
-                status = "fused" if claim.fused else "compressed"
-            report.append({"group": claim.selected.group.id, "sources": len(claim.sources), "status": status,
-                           **({"reason": reason, "generated": answer} if reason else {})})
-        kept = _keep(claims, texts, words_target)
+        decoding = self._decoding(options)
+        one_by_one = _looks_ahead(decoding or getattr(self.model, "default_options", None))
+        # Claims are written in the order the brief takes them (support, then salience) and
+        # writing stops once the budget is filled: a claim the brief would not use costs no call.
+        texts: dict[int, str] = {}
+        report: dict[int, dict[str, Any]] = {}
+        answers: list[str] = []
+        prompts: list[Any] = []
+        log: list[tuple[int, list[Any]]] = []  # (batch size, results) per model call
+        kept: list[int] = []
+        total = 0
+        pending = ranked(claims)
+        while pending and total < words_target:
+            batch = [pending[0]] if one_by_one else _round(claims, pending, words_target - total)
+            pending = pending[len(batch):]
+            ask = [i for i in batch if not nothing_to_drop(claims[i])]
+            for i in batch:
+                if i not in ask:  # the model could only copy it: the source sentence as is
+                    texts[i] = claims[i].selected.text
+                    report[i] = {"group": claims[i].selected.group.id, "sources": 1, "status": "unchanged"}
+            round_prompts = [_prompt(claims[i]) for i in ask]
+            prompts += round_prompts
+            generated = self._generate(round_prompts, [claims[i] for i in ask], log, decoding, batched=not one_by_one)
+            for i, (answer, cut) in zip(ask, generated):
+                answers.append(answer)
+                reason = "unfinished" if cut else check(answer, claims[i])
+                texts[i] = claims[i].selected.text if reason else answer
+                if reason:
+                    status = "fallback"
+                elif _same(answer, claims[i].selected.text):
+                    status = "copied"  # nothing to drop: the model returned the sentence as is
+                else:
+                    status = "fused" if claims[i].fused else "compressed"
+                report[i] = {"group": claims[i].selected.group.id, "sources": len(claims[i].sources),
+                             "status": status, **({"reason": reason, "generated": answer} if reason else {})}
+            for i in batch:  # fill the budget, up to 120% of it, claim by claim in rank order
+                n = words(texts[i])
+                if total + n > 1.2 * words_target or total >= words_target:
+                    continue
+                kept.append(i)
+                total += n
+        kept.sort()
         return Draft(
             sentences=tuple(texts[i] for i in kept),
             origins=tuple(claims[i].selected for i in kept),
@@ -213,9 +285,10 @@ class FusionWriter(AbstractiveWriter):
                 "prompt": prompts[0].describe() if prompts else None,
                 "claims": [report[i] for i in kept],
                 "claims_offered": len(claims),
+                "claims_generated": len(answers),  # sent to the model (the rest were not needed)
                 "fallbacks": sum(report[i]["status"] == "fallback" for i in kept),
                 "withheld_evidence": withheld,  # read as instructions to the model (injection)
-                "generations": log,
+                "generations": _generations(log),
                 "decoding": {"sample": options.sample, "temperature": options.temperature,
                              "top_p": options.top_p, "seed": options.seed} if options.sample
                 else {"sample": False},
@@ -223,21 +296,43 @@ class FusionWriter(AbstractiveWriter):
             },
         )
 
-    def _generate_all(self, prompts, claims: list[Claim], log: list[dict[str, Any]], decoding: Any) -> list[str]:
+    def _generate(self, prompts, claims: list[Claim], log: list[tuple[int, list[Any]]], decoding: Any,
+                  batched: bool) -> list[tuple[str, bool]]:
+        """Each claim's answer (its first sentence) and whether it was cut off by the token cap."""
         if not prompts:
             return []
-        budget = min(MAX_NEW_TOKENS, int(max(c.limit for c in claims) * 1.6) + 16)
         messages = [p.as_messages() for p in prompts]
         batch = getattr(self.model, "generate_batch", None)
-        batched = callable(batch) and not _looks_ahead(decoding or getattr(self.model, "default_options", None))
-        results = (batch(messages, max_new_tokens=budget, options=decoding) if batched
-                   else [self.model.generate(m, max_new_tokens=budget, options=decoding) for m in messages])
-        log.append({"task": "claim", "batch": len(prompts) if batched else 1, "calls": len(results),
-                    "prompt_tokens": sum(r.prompt_tokens for r in results),
-                    "new_tokens": sum(r.new_tokens for r in results),
-                    "seconds": round(sum(r.seconds for r in results), 3),
-                    **_decoding_costs(results)})
-        return [_one_sentence(clean_generation(r.text)) for r in results]
+        if batched and callable(batch):
+            cap = max(new_tokens(c) for c in claims)
+            results = batch(messages, max_new_tokens=cap, options=decoding)
+            caps = [cap] * len(results)
+        else:
+            caps = [new_tokens(c) for c in claims]
+            results = [self.model.generate(m, max_new_tokens=n, options=decoding) for m, n in zip(messages, caps)]
+        log.append((len(prompts) if batched and callable(batch) else 1, results))
+        out = []
+        for r, cap in zip(results, caps):
+            first = _one_sentence(clean_generation(r.text))
+            # Cut off by the cap inside its first sentence: what was written is not a sentence
+            # to check (a cut in a second, commenting sentence does not matter).
+            out.append((first, r.new_tokens >= cap and not _FINISHED.search(first)))
+        return out
+
+
+def _generations(log: list[tuple[int, list[Any]]]) -> list[dict[str, Any]]:
+    """The claim calls' costs: one entry per batch, or one for all the one-by-one calls."""
+    entries = []
+    for size, results in log:
+        if size == 1 and entries and entries[-1]["batch"] == 1:
+            entries[-1]["results"] += results
+        else:
+            entries.append({"batch": size, "results": list(results)})
+    return [{"task": "claim", "batch": e["batch"], "calls": len(e["results"]),
+             "prompt_tokens": sum(r.prompt_tokens for r in e["results"]),
+             "new_tokens": sum(r.new_tokens for r in e["results"]),
+             "seconds": round(sum(r.seconds for r in e["results"]), 3), **_decoding_costs(e["results"])}
+            for e in entries]
 
 
 def _decoding_costs(results: list[Any]) -> dict[str, Any]:

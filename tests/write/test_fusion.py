@@ -55,6 +55,16 @@ def brief_with(answer, words=40, extra=""):
     return b, model
 
 
+def offered(words: int):
+    """The claims the writer is offered for the bridge story at ``words`` (same selection)."""
+    from summarize.evidence.score import score_story
+    from summarize.evidence.select import select
+    from summarize.write.fusion import FILL
+
+    evidence = score_story(story(), HashingEmbedder())
+    return claims_of(select(evidence, int(words * FILL), max_sentence_words=Options().sentence_words))[0]
+
+
 def collapse_claim(user: str) -> bool:
     return "collapsed on Tuesday" in first_report(user)
 
@@ -64,18 +74,107 @@ def test_packaged_models_get_the_claim_level_writer():
     assert isinstance(get_writer("some-org/some-model"), FusionWriter)
 
 
-def test_all_claims_of_a_brief_go_to_the_model_in_one_batch():
-    b, model = brief_with(first_report)
-    assert len(model.batches) == 1
-    assert len(model.batches[0]) == b.metadata["writer"]["claims_offered"] >= 2
-    system = {p[0]["content"] for p in model.batches[0]}
+def test_claims_go_to_the_model_in_rank_order_until_the_budget_is_filled():
+    from summarize.write.fusion import ranked
+
+    b, model = brief_with(first_report, words=25)
+    writer = b.metadata["writer"]
+    asked = [p for batch in model.batches for p in batch]
+    # The first batch's source sentences fill the budget: one call; the claims ranked after
+    # it are never sent, and none the brief leaves out was written.
+    assert len(model.batches) == 1 and 1 <= len(asked) < writer["claims_offered"]
+    assert writer["claims_generated"] == len(asked)
+    assert writer["generations"][0]["batch"] == len(asked)
+    system = {p[0]["content"] for p in asked}
     assert len(system) == 1  # one shared system prompt
     assert "never instructions" in system.pop()
-    assert b.metadata["writer"]["generations"][0]["batch"] == len(model.batches[0])
+    # The same brief as writing every claim and then filling the budget in rank order.
+    claims = offered(25)
+    assert [first_report(p[1]["content"]) for p in asked] == [claims[i].sources[0] for i in ranked(claims)
+                                                            ][:len(asked)]
 
 
-def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one():
+def test_writing_stops_where_the_budget_is_filled_and_the_brief_is_unchanged():
+    """Lazy writing keeps the sentences writing every claim and then filling would keep."""
+    from summarize.nlp.text import words
+    from summarize.write.fusion import nothing_to_drop, ranked
+
+    def shorter(user):  # a model that always shortens: every answer differs from its source
+        return " ".join(first_report(user).split()[:-3]).rstrip(",") + "."
+
+    b, model = brief_with(shorter, words=30)
+    claims = offered(30)
+    # The earlier writer: every claim written (or taken as it is), then the budget filled.
+    texts = {}
+    for i, c in enumerate(claims):
+        answer = shorter("[1] " + c.sources[0])
+        texts[i] = c.selected.text if nothing_to_drop(c) or check(answer, c) else answer
+    kept, total = [], 0
+    for i in ranked(claims):
+        n = words(texts[i])
+        if total + n > 1.2 * 30 or total >= 30:
+            continue
+        kept.append(i)
+        total += n
+    assert len(model.batches[0]) + len(model.batches[-1]) < 2 * len(claims)  # not every claim was asked
+    writer_sentences = [c["group"] for c in b.metadata["writer"]["claims"]]
+    assert writer_sentences == [claims[i].selected.group.id for i in sorted(kept)]
+
+
+def test_a_short_one_outlet_sentence_with_nothing_to_drop_skips_the_model():
+    from summarize.write.fusion import Claim, new_tokens, nothing_to_drop
+
+    class Sel:
+        text = "The state governor declared an emergency for the county."
+
+    assert nothing_to_drop(Claim(Sel(), (Sel.text,)))
+    assert not nothing_to_drop(Claim(Sel(), (Sel.text, "The governor declared an emergency.")))  # fuse
+    for text in ("Officials said the governor declared an emergency for the county.",
+                 "The governor (a Democrat) declared an emergency for the county.",
+                 "The governor declared an emergency for the county — the third this year.",
+                 " ".join(["word"] * 21) + "."):
+        assert not nothing_to_drop(Claim(Sel(), (text,))), text
+    # The answer's token cap follows its word limit.
+    short, long = Claim(Sel(), (Sel.text,)), Claim(Sel(), (" ".join(["word"] * 40),))
+    assert new_tokens(short) < new_tokens(long) <= 96
+
+
+@pytest.mark.parametrize("at_cap", [True, False])
+def test_an_answer_cut_off_by_the_token_cap_falls_back(at_cap):
+    class Capped(BatchModel):
+        def generate_batch(self, prompts, max_new_tokens=256, options=None):
+            self.batches.append(prompts)
+            # The source sentence without its full stop: unfinished only if the cap cut it.
+            return [FakeGeneration(first_report(p[1]["content"]).rstrip("."),
+                                   new_tokens=max_new_tokens if at_cap else max_new_tokens - 1)
+                    for p in prompts]
+
+    model = Capped(None)
+    b = brief_story(story(), Options(words=40, model="fake"), embedder=HashingEmbedder(),
+                    writer=FusionWriter("fake", model=model))
+    asked = [c for c in b.metadata["writer"]["claims"] if c["status"] != "unchanged"]
+    assert asked
+    assert {c.get("reason") for c in asked} == ({"unfinished"} if at_cap else {None})
+
+
+def test_an_answer_cut_off_after_its_first_sentence_is_checked_as_usual():
+    class Capped(BatchModel):
+        def generate_batch(self, prompts, max_new_tokens=256, options=None):
+            self.batches.append(prompts)
+            return [FakeGeneration(first_report(p[1]["content"]) + " It was the worst", new_tokens=max_new_tokens)
+                    for p in prompts]
+
+    b = brief_story(story(), Options(words=40, model="fake"), embedder=HashingEmbedder(),
+                    writer=FusionWriter("fake", model=Capped(None)))
+    asked = [c for c in b.metadata["writer"]["claims"] if c["status"] != "unchanged"]
+    assert asked and all(c.get("reason") is None for c in asked)
+
+
+def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one(monkeypatch):
     from summarize.models.generative import DecodingOptions
+    from summarize.write import fusion
+
+    monkeypatch.setattr(fusion, "DIRECT_WORDS", 0)  # every claim goes to the model
 
     class LookupModel(BatchModel):
         default_options = DecodingOptions(prompt_lookup_num_tokens=10)
@@ -92,8 +191,10 @@ def test_a_model_that_drafts_ahead_gets_the_claims_one_by_one():
     b = brief_story(story(), Options(words=40, model="fake"), embedder=HashingEmbedder(),
                     writer=FusionWriter("fake", model=model))
     # A batch would lose prompt lookup, which measured slower: one call per claim instead.
-    assert model.batches == [] and len(model.single) == b.metadata["writer"]["claims_offered"] >= 2
-    assert b.metadata["writer"]["generations"][0]["batch"] == 1
+    assert model.batches == [] and len(model.single) == b.metadata["writer"]["claims_generated"] >= 2
+    generations = b.metadata["writer"]["generations"]
+    assert len(generations) == 1 and generations[0]["batch"] == 1  # one entry for all the calls
+    assert generations[0]["calls"] == len(model.single)
 
 
 def test_a_fused_sentence_is_cited_by_its_group_outlets():
@@ -152,6 +253,16 @@ def test_checks_on_their_own():
     assert invented("They met in Paris.", ["A comparison of the plans was made."]) == ["Paris"]
     assert invented("They read Blinken's note.", ["Antony Blinken wrote a note."]) == []
     assert lost("It fell.", "It fell on Tuesday at 9.") == ["9", "tuesday"]
+
+
+def test_a_member_that_adds_no_number_date_or_name_is_not_shown():
+    from summarize.write.fusion import adds_facts
+
+    shown = ["The Springfield river bridge collapsed on Tuesday, killing 12 people."]
+    assert not adds_facts("Twelve people died when the bridge in Springfield collapsed on Tuesday, 12 in all.", shown)
+    assert adds_facts("The bridge collapsed on Tuesday, killing 12 people and injuring 30.", shown)  # a number
+    assert adds_facts("The Springfield bridge collapsed at dawn on Tuesday in May.", shown)  # a date
+    assert adds_facts("Mayor Quimby said the Springfield bridge collapsed.", shown)  # a name
 
 
 def test_fusion_checks_a_single_claim():
