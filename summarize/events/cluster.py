@@ -43,7 +43,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -122,6 +122,16 @@ class ClusterOptions:
         pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
             the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
             model's probability that they report one event. 0 (the default) turns it off.
+        split_weight / split_threshold / split_crowding: Crowded stories are split into
+            events. After the linkage, a story of new articles whose members are, on
+            average, close to articles *outside* it (their ``density_neighbors`` best
+            links to other stories, missing ones counted as ``density_prior``, at least
+            ``split_crowding``) sits in a crowded beat, where one storyline's events share
+            most of their words; it is split where a second linkage with the learned pair
+            model (weight ``split_weight``, threshold ``split_threshold``) splits it. A
+            story with nothing close around it (a topic followed for weeks, alone in its
+            pool) is kept whole. ``split_weight=0`` turns the rule off; it is not applied
+            when ``pair_weight`` already re-scores every link.
         thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
             (:mod:`summarize.events.threads`): stories whose average link, less
             ``thread_decay_per_day`` per day between their date ranges, is at least
@@ -162,6 +172,9 @@ class ClusterOptions:
     single_relative: float = 0.5
     single_cap: float = 0.4
     pair_weight: float = 0.0
+    split_weight: float = 0.0
+    split_threshold: float = 0.10
+    split_crowding: float = 0.17
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
@@ -556,9 +569,9 @@ class StoryIndex:
                       density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
                       df=df)
 
-    def _rescore(self, g: _Batch):
+    def _rescore(self, g: _Batch, weight: float):
         """Re-score the candidate pairs of two new articles with the learned pair model
-        (:mod:`summarize.events.pairs`): each link moves by ``pair_weight x (p - 0.5)``.
+        (:mod:`summarize.events.pairs`): each link moves by ``weight x (p - 0.5)``.
         Returns the links, the new articles' densities measured on them, and the moves."""
         from summarize.events.pairs import load_pair_model
 
@@ -567,7 +580,7 @@ class StoryIndex:
         local = g.pairs[new] - m
         p = load_pair_model().probability(self._pair_features(g, local, g.sims[new]))
         bonus = np.zeros(len(g.pairs))
-        bonus[new] = opts.pair_weight * (p - 0.5)
+        bonus[new] = weight * (p - 0.5)
         sims = g.sims + bonus
         density = g.density
         if opts.density_neighbors > 0:
@@ -576,6 +589,49 @@ class StoryIndex:
             density = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
                                     opts.density_prior, rows=np.arange(m, m + g.n))[m:]
         return sims, density, bonus
+
+    def crowding(self, g: _Batch, groups: list[list[int]]) -> np.ndarray:
+        """Per node, the mean of its ``density_neighbors`` best (decayed) links to nodes of
+        *other* groups, missing ones counted as ``density_prior`` (0 for indexed stories)."""
+        opts, m = self.options, g.m
+        label = np.empty(m + g.n, np.int64)
+        for k, group in enumerate(groups):
+            label[group] = k
+        a, b = g.pairs[:, 0], g.pairs[:, 1]
+        near = decayed(g.sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
+        apart = label[a] != label[b]
+        return local_density(m + g.n, g.pairs[apart], near[apart], opts.density_neighbors,
+                             opts.density_prior, rows=np.arange(m, m + g.n))
+
+    def _split_crowded(self, g: _Batch, groups: list[list[int]]) -> list[list[int]]:
+        """Split the stories of new articles that sit in a crowded beat where a linkage
+        re-scored by the learned pair model splits them (``ClusterOptions.split_*``)."""
+        opts, m = self.options, g.m
+        crowd = self.crowding(g, groups)
+        crowded = [k for k, group in enumerate(groups)
+                   if len(group) > 1 and group[0] >= m
+                   and crowd[group].mean() >= opts.split_crowding]
+        if not crowded:
+            return groups
+        sims, density, bonus = self._rescore(g, opts.split_weight)
+        nodes = Groups(
+            dense=g.dense0.copy(), lexical=g.nodes.lexical, size=g.size0.tolist(),
+            lo=g.lo0.tolist(), hi=g.hi0.tolist(), frozen=[True] * m + [False] * g.n,
+            sq=g.sq0.tolist(), density=np.concatenate([self.density, density]).tolist(),
+        )
+        fine = agglomerate(nodes, g.pairs, sims, replace(opts, threshold=opts.split_threshold),
+                           bonus=bonus)
+        piece = np.empty(m + g.n, np.int64)
+        for k, group in enumerate(fine):
+            piece[group] = k
+        split = set(crowded)
+        out = [group for k, group in enumerate(groups) if k not in split]
+        for k in crowded:
+            parts: dict[int, list[int]] = {}
+            for i in groups[k]:
+                parts.setdefault(int(piece[i]), []).append(i)
+            out.extend(parts.values())
+        return out
 
     def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray) -> np.ndarray:
         from summarize.events.pairs import PairTexts, pair_features
@@ -613,10 +669,12 @@ class StoryIndex:
         dense0, size0, lo0, hi0, sq0 = g.dense0, g.size0, g.lo0, g.hi0, g.sq0
         sims, density, bonus = g.sims, g.density, None
         if opts.pair_weight > 0 and n > 1:
-            sims, density, bonus = self._rescore(g)
+            sims, density, bonus = self._rescore(g, opts.pair_weight)
             if opts.density_neighbors > 0:
                 nodes.density = np.concatenate([self.density, density]).tolist()
         groups = agglomerate(nodes, pairs, sims, opts, bonus=bonus)
+        if opts.split_weight > 0 and opts.pair_weight == 0 and n > 1 and opts.density_neighbors > 0:
+            groups = self._split_crowded(g, groups)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
         alone = collections.Counter(self.thread_ids)
