@@ -172,9 +172,9 @@ class ClusterOptions:
     single_relative: float = 0.5
     single_cap: float = 0.4
     pair_weight: float = 0.0
-    split_weight: float = 0.0
+    split_weight: float = 0.6
     split_threshold: float = 0.10
-    split_crowding: float = 0.17
+    split_crowding: float = 0.18
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
