@@ -174,7 +174,7 @@ class ClusterOptions:
     pair_weight: float = 0.0
     split_weight: float = 0.6
     split_threshold: float = 0.10
-    split_crowding: float = 0.18
+    split_crowding: float = 0.19
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
