@@ -569,25 +569,32 @@ class StoryIndex:
                       density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
                       df=df)
 
-    def _rescore(self, g: _Batch, weight: float):
+    def _rescore(self, g: _Batch, weight: float, only: np.ndarray | None = None):
         """Re-score the candidate pairs of two new articles with the learned pair model
         (:mod:`summarize.events.pairs`): each link moves by ``weight x (p - 0.5)``.
-        Returns the links, the new articles' densities measured on them, and the moves."""
-        from summarize.events.pairs import load_pair_model
+        Returns the links, the new articles' densities measured on them, and the moves.
+
+        With ``only`` (a mask over the nodes), only pairs touching those nodes are scored
+        and only their densities measured again; the others keep theirs."""
+        from summarize.events.pairs import load_pair_model, mutual_rank
 
         opts, m = self.options, g.m
         new = (g.pairs >= m).all(axis=1)
-        local = g.pairs[new] - m
-        p = load_pair_model().probability(self._pair_features(g, local, g.sims[new]))
+        rank = mutual_rank(g.pairs[new] - m, g.sims[new])
+        scored = new if only is None else new & only[g.pairs].any(axis=1)
+        local = g.pairs[scored] - m
+        features = self._pair_features(g, local, g.sims[scored], rank=rank[scored[new]])
         bonus = np.zeros(len(g.pairs))
-        bonus[new] = weight * (p - 0.5)
+        bonus[scored] = weight * (load_pair_model().probability(features) - 0.5)
         sims = g.sims + bonus
         density = g.density
         if opts.density_neighbors > 0:
+            rows = np.arange(m, m + g.n) if only is None else np.flatnonzero(only)
             mean = sims / (g.size0[g.pairs[:, 0]] * g.size0[g.pairs[:, 1]])
             near = decayed(mean, g.pairs, g.lo0, g.hi0, opts)
-            density = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
-                                    opts.density_prior, rows=np.arange(m, m + g.n))[m:]
+            fresh = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
+                                  opts.density_prior, rows=rows)[m:]
+            density = fresh if only is None else np.where(only[m:], fresh, g.density)
         return sims, density, bonus
 
     def crowding(self, g: _Batch, groups: list[list[int]]) -> np.ndarray:
@@ -613,14 +620,20 @@ class StoryIndex:
                    and crowd[group].mean() >= opts.split_crowding]
         if not crowded:
             return groups
-        sims, density, bonus = self._rescore(g, opts.split_weight)
+        # Only the crowded stories' own pairs are re-scored and linked again: a story is
+        # cut into its intersections with that linkage's groups, so nothing else matters.
+        label = np.full(m + g.n, -1, np.int64)
+        for k in crowded:
+            label[groups[k]] = k
+        sims, density, bonus = self._rescore(g, opts.split_weight, only=label >= 0)
+        inside = (label[g.pairs[:, 0]] >= 0) & (label[g.pairs[:, 0]] == label[g.pairs[:, 1]])
         nodes = Groups(
             dense=g.dense0.copy(), lexical=g.nodes.lexical, size=g.size0.tolist(),
             lo=g.lo0.tolist(), hi=g.hi0.tolist(), frozen=[True] * m + [False] * g.n,
             sq=g.sq0.tolist(), density=np.concatenate([self.density, density]).tolist(),
         )
-        fine = agglomerate(nodes, g.pairs, sims, replace(opts, threshold=opts.split_threshold),
-                           bonus=bonus)
+        fine = agglomerate(nodes, g.pairs[inside], sims[inside],
+                           replace(opts, threshold=opts.split_threshold), bonus=bonus[inside])
         piece = np.empty(m + g.n, np.int64)
         for k, group in enumerate(fine):
             piece[group] = k
@@ -633,7 +646,8 @@ class StoryIndex:
             out.extend(parts.values())
         return out
 
-    def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray) -> np.ndarray:
+    def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray,
+                       rank: np.ndarray | None = None) -> np.ndarray:
         from summarize.events.pairs import PairTexts, pair_features
 
         w = _weights(self.options)[1:] ** 2
@@ -647,7 +661,7 @@ class StoryIndex:
         parts = np.divide(parts, w, out=np.zeros_like(parts), where=w > 0)
         titles, leads, fulls = (list(t) for t in zip(*g.texts))
         return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls), links,
-                             g.density)
+                             g.density, rank=rank)
 
     def assign(
         self, articles: Sequence[Article], *, embedder: Embedder | None = None
