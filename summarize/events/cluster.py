@@ -27,7 +27,10 @@ day by day; a weekly release a week later pays seven days), and groups more than
 neighbourhoods (local density, ``density_*``): in a pool of one beat an article joins only a
 report clearly closer than its other neighbours. Two groups of several articles also need
 a link of at least ``relative`` times their own mean inner similarity (the relative
-closeness of Chameleon, Karypis et al., 1999). The graph and the linkage are in
+closeness of Chameleon, Karypis et al., 1999). A story whose members sit close to other
+stories' articles (a crowded beat, where one storyline's events share most of their words)
+is then cut where a linkage re-scored by the learned pair model (:mod:`summarize.events.pairs`)
+cuts it; a story with nothing close around it is kept whole. The graph and the linkage are in
 :mod:`summarize.events.linkage`; the stories of one storyline are then linked into threads
 (:mod:`summarize.events.threads`); this module builds the vectors and keeps the index.
 

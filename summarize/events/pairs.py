@@ -19,6 +19,8 @@ does for a news stream):
 * the pair's standing in its neighbourhood: the link less the mean local density of the
   two articles, and the mutual rank (each article's rank among the other's candidates).
 
+By default the clusterer uses the model only to cut *crowded* stories into events
+(``ClusterOptions.split_*``); ``ClusterOptions.pair_weight`` re-scores every link (opt-in).
 The weights are fitted by ``benchmarks/train_pairs.py`` on AllSides April-May only and
 shipped as ``pair_model.json`` beside this module (feature names, scaler, coefficients, a
 format version and a sha256 of the numbers, checked on load). Nothing is fitted or
