@@ -130,8 +130,9 @@ class ClusterOptions:
             average, close to articles *outside* it (their ``density_neighbors`` best
             links to other stories, missing ones counted as ``density_prior``, at least
             ``split_crowding``) sits in a crowded beat, where one storyline's events share
-            most of their words; it is split where a second linkage with the learned pair
-            model (weight ``split_weight``, threshold ``split_threshold``) splits it. A
+            most of their words; it is split into the groups of a second linkage over its
+            own pairs, re-scored by the learned pair model (weight ``split_weight``,
+            threshold ``split_threshold``). A
             story with nothing close around it (a topic followed for weeks, alone in its
             pool) is kept whole. ``split_weight=0`` turns the rule off; it is not applied
             when ``pair_weight`` already re-scores every link.
