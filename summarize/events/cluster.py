@@ -330,7 +330,14 @@ def _weights(opts: ClusterOptions) -> np.ndarray:
     return np.sqrt(w / w.sum())
 
 
-def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> sp.csr_matrix:
+def _terms(terms: list[str]) -> list[str]:
+    return terms  # documents already split into names and numbers
+
+
+def _hashed_counts(leads: list[str], fulls: list[str], terms: list[list[str]],
+                   opts: ClusterOptions) -> sp.csr_matrix:
+    """Hashed word counts of the whole texts and of the leads, and the names and numbers
+    (``terms``, :func:`~summarize.nlp.text.names_and_numbers` of each whole text) once each."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     words = HashingVectorizer(
@@ -338,9 +345,9 @@ def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> 
     )
     names = HashingVectorizer(
         n_features=opts.hash_features, alternate_sign=False, norm=None,
-        analyzer=names_and_numbers,
+        analyzer=_terms,
     )
-    mentioned = names.transform(fulls)
+    mentioned = names.transform(terms)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs
     whole = words.transform(fulls).tocsr()
     # A short article is all lead: count its words once.
@@ -410,6 +417,7 @@ class _Batch:
 
     arts: list[Article]
     texts: list[tuple[str, str, str]]  # (title, lead, whole text) per new article
+    terms: list[list[str]]  # names and numbers of each whole text
     emb: np.ndarray
     lexical: sp.csr_matrix
     m: int
@@ -529,7 +537,8 @@ class StoryIndex:
                 f"The embedder gives {emb.shape[1]}-d vectors but the index holds "
                 f"{self.dense.shape[1]}-d ones: use the embedder the index was built with"
             )
-        counts = _hashed_counts([r[1] for r in ready], [r[2] for r in ready], opts)
+        terms = [names_and_numbers(r[2]) for r in ready]
+        counts = _hashed_counts([r[1] for r in ready], [r[2] for r in ready], terms, opts)
         df = self.df + np.asarray((counts > 0).sum(axis=0)).ravel()
         lexical = _tfidf(counts, df, self.n_docs + len(arts), opts)
         days = np.array([_day(a.published) for a in arts])
@@ -568,7 +577,8 @@ class StoryIndex:
             density = local_density(m + n, pairs, near, opts.density_neighbors,
                                     opts.density_prior, rows=np.arange(m, m + n))[m:]
             nodes.density = np.concatenate([self.density, density]).tolist()
-        return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], emb=emb,
+        return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], terms=terms,
+                      emb=emb,
                       lexical=lexical, m=m, n=n, nodes=nodes, pairs=pairs, sims=sims,
                       density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
                       df=df)
@@ -664,7 +674,7 @@ class StoryIndex:
             parts[s : s + 16384] = (g.lexical[a].multiply(g.lexical[b]) @ block).toarray()
         parts = np.divide(parts, w, out=np.zeros_like(parts), where=w > 0)
         titles, leads, fulls = (list(t) for t in zip(*g.texts))
-        return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls), links,
+        return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls, g.terms), links,
                              g.density, rank=rank)
 
     def assign(

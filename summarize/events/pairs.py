@@ -73,6 +73,7 @@ class PairTexts:
     titles: list[str]
     leads: list[str]
     fulls: list[str]
+    terms: list[list[str]] | None = None  # names_and_numbers of each whole text, if known
 
 
 def _tokens(tokens: list[str]) -> list[str]:
@@ -158,7 +159,7 @@ def pair_features(
     a, b = pairs[:, 0], pairs[:, 1]
     out[:, 0] = np.einsum("ij,ij->i", embeddings[a], embeddings[b])
     out[:, 1:4] = part_cosines
-    terms = [names_and_numbers(text) for text in texts.fulls]
+    terms = texts.terms or [names_and_numbers(text) for text in texts.fulls]
     names = _binary([[t for t in ts if not t.startswith("#")] for ts in terms], _tokens)
     figures = _binary([[t for t in ts if t.startswith("#")] for ts in terms], _tokens)
     out[:, 4] = _jaccard(names, pairs, _idf(names))
