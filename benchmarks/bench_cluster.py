@@ -243,6 +243,7 @@ ABLATIONS = {
     "no lone-report rules (pair margin, one-sided relative closeness)": {
         "pair_margin": -1.0, "single_relative": 0.0},
     "no time decay (7-day block only)": {"decay_per_day": 0.0, "max_gap_days": 7.0},
+    "no crowded-story split (split_weight 0)": {"split_weight": 0.0},
     "before (decay off, density off, 7-day block)": {
         "decay_per_day": 0.0, "density_neighbors": 0, "max_gap_days": 7.0, "single_relative": 0.0},
 }

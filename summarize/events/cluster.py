@@ -27,7 +27,10 @@ day by day; a weekly release a week later pays seven days), and groups more than
 neighbourhoods (local density, ``density_*``): in a pool of one beat an article joins only a
 report clearly closer than its other neighbours. Two groups of several articles also need
 a link of at least ``relative`` times their own mean inner similarity (the relative
-closeness of Chameleon, Karypis et al., 1999). The graph and the linkage are in
+closeness of Chameleon, Karypis et al., 1999). A story whose members sit close to other
+stories' articles (a crowded beat, where one storyline's events share most of their words)
+is then cut where a linkage re-scored by the learned pair model (:mod:`summarize.events.pairs`)
+cuts it; a story with nothing close around it is kept whole. The graph and the linkage are in
 :mod:`summarize.events.linkage`; the stories of one storyline are then linked into threads
 (:mod:`summarize.events.threads`); this module builds the vectors and keeps the index.
 
@@ -43,7 +46,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -122,6 +125,17 @@ class ClusterOptions:
         pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
             the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
             model's probability that they report one event. 0 (the default) turns it off.
+        split_weight / split_threshold / split_crowding: Crowded stories are split into
+            events. After the linkage, a story of new articles whose members are, on
+            average, close to articles *outside* it (their ``density_neighbors`` best
+            links to other stories, missing ones counted as ``density_prior``, at least
+            ``split_crowding``) sits in a crowded beat, where one storyline's events share
+            most of their words; it is split into the groups of a second linkage over its
+            own pairs, re-scored by the learned pair model (weight ``split_weight``,
+            threshold ``split_threshold``). A
+            story with nothing close around it (a topic followed for weeks, alone in its
+            pool) is kept whole. ``split_weight=0`` turns the rule off; it is not applied
+            when ``pair_weight`` already re-scores every link.
         thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
             (:mod:`summarize.events.threads`): stories whose average link, less
             ``thread_decay_per_day`` per day between their date ranges, is at least
@@ -162,6 +176,9 @@ class ClusterOptions:
     single_relative: float = 0.5
     single_cap: float = 0.4
     pair_weight: float = 0.0
+    split_weight: float = 0.6
+    split_threshold: float = 0.10
+    split_crowding: float = 0.19
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
@@ -313,7 +330,14 @@ def _weights(opts: ClusterOptions) -> np.ndarray:
     return np.sqrt(w / w.sum())
 
 
-def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> sp.csr_matrix:
+def _terms(terms: list[str]) -> list[str]:
+    return terms  # documents already split into names and numbers
+
+
+def _hashed_counts(leads: list[str], fulls: list[str], terms: list[list[str]],
+                   opts: ClusterOptions) -> sp.csr_matrix:
+    """Hashed word counts of the whole texts and of the leads, and the names and numbers
+    (``terms``, :func:`~summarize.nlp.text.names_and_numbers` of each whole text) once each."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     words = HashingVectorizer(
@@ -321,9 +345,9 @@ def _hashed_counts(leads: list[str], fulls: list[str], opts: ClusterOptions) -> 
     )
     names = HashingVectorizer(
         n_features=opts.hash_features, alternate_sign=False, norm=None,
-        analyzer=names_and_numbers,
+        analyzer=_terms,
     )
-    mentioned = names.transform(fulls)
+    mentioned = names.transform(terms)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs
     whole = words.transform(fulls).tocsr()
     # A short article is all lead: count its words once.
@@ -393,6 +417,7 @@ class _Batch:
 
     arts: list[Article]
     texts: list[tuple[str, str, str]]  # (title, lead, whole text) per new article
+    terms: list[list[str]]  # names and numbers of each whole text
     emb: np.ndarray
     lexical: sp.csr_matrix
     m: int
@@ -512,7 +537,8 @@ class StoryIndex:
                 f"The embedder gives {emb.shape[1]}-d vectors but the index holds "
                 f"{self.dense.shape[1]}-d ones: use the embedder the index was built with"
             )
-        counts = _hashed_counts([r[1] for r in ready], [r[2] for r in ready], opts)
+        terms = [names_and_numbers(r[2]) for r in ready]
+        counts = _hashed_counts([r[1] for r in ready], [r[2] for r in ready], terms, opts)
         df = self.df + np.asarray((counts > 0).sum(axis=0)).ravel()
         lexical = _tfidf(counts, df, self.n_docs + len(arts), opts)
         days = np.array([_day(a.published) for a in arts])
@@ -551,33 +577,91 @@ class StoryIndex:
             density = local_density(m + n, pairs, near, opts.density_neighbors,
                                     opts.density_prior, rows=np.arange(m, m + n))[m:]
             nodes.density = np.concatenate([self.density, density]).tolist()
-        return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], emb=emb,
+        return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], terms=terms,
+                      emb=emb,
                       lexical=lexical, m=m, n=n, nodes=nodes, pairs=pairs, sims=sims,
                       density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
                       df=df)
 
-    def _rescore(self, g: _Batch):
+    def _rescore(self, g: _Batch, weight: float, only: np.ndarray | None = None):
         """Re-score the candidate pairs of two new articles with the learned pair model
-        (:mod:`summarize.events.pairs`): each link moves by ``pair_weight x (p - 0.5)``.
-        Returns the links, the new articles' densities measured on them, and the moves."""
-        from summarize.events.pairs import load_pair_model
+        (:mod:`summarize.events.pairs`): each link moves by ``weight x (p - 0.5)``.
+        Returns the links, the new articles' densities measured on them, and the moves.
+
+        With ``only`` (a mask over the nodes), only pairs touching those nodes are scored
+        and only their densities measured again; the others keep theirs."""
+        from summarize.events.pairs import load_pair_model, mutual_rank
 
         opts, m = self.options, g.m
         new = (g.pairs >= m).all(axis=1)
-        local = g.pairs[new] - m
-        p = load_pair_model().probability(self._pair_features(g, local, g.sims[new]))
+        rank = mutual_rank(g.pairs[new] - m, g.sims[new])
+        scored = new if only is None else new & only[g.pairs].any(axis=1)
+        local = g.pairs[scored] - m
+        features = self._pair_features(g, local, g.sims[scored], rank=rank[scored[new]])
         bonus = np.zeros(len(g.pairs))
-        bonus[new] = opts.pair_weight * (p - 0.5)
+        bonus[scored] = weight * (load_pair_model().probability(features) - 0.5)
         sims = g.sims + bonus
         density = g.density
         if opts.density_neighbors > 0:
+            rows = np.arange(m, m + g.n) if only is None else np.flatnonzero(only)
             mean = sims / (g.size0[g.pairs[:, 0]] * g.size0[g.pairs[:, 1]])
             near = decayed(mean, g.pairs, g.lo0, g.hi0, opts)
-            density = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
-                                    opts.density_prior, rows=np.arange(m, m + g.n))[m:]
+            fresh = local_density(m + g.n, g.pairs, near, opts.density_neighbors,
+                                  opts.density_prior, rows=rows)[m:]
+            density = fresh if only is None else np.where(only[m:], fresh, g.density)
         return sims, density, bonus
 
-    def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray) -> np.ndarray:
+    def crowding(self, g: _Batch, groups: list[list[int]]) -> np.ndarray:
+        """Per node, the mean of its ``density_neighbors`` best (decayed) links to nodes of
+        *other* groups, missing ones counted as ``density_prior`` (0 for indexed stories)."""
+        opts, m = self.options, g.m
+        label = np.empty(m + g.n, np.int64)
+        for k, group in enumerate(groups):
+            label[group] = k
+        a, b = g.pairs[:, 0], g.pairs[:, 1]
+        near = decayed(g.sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
+        apart = label[a] != label[b]
+        return local_density(m + g.n, g.pairs[apart], near[apart], opts.density_neighbors,
+                             opts.density_prior, rows=np.arange(m, m + g.n))
+
+    def _split_crowded(self, g: _Batch, groups: list[list[int]]) -> list[list[int]]:
+        """Split the stories of new articles that sit in a crowded beat where a linkage
+        re-scored by the learned pair model splits them (``ClusterOptions.split_*``)."""
+        opts, m = self.options, g.m
+        crowd = self.crowding(g, groups)
+        crowded = [k for k, group in enumerate(groups)
+                   if len(group) > 1 and group[0] >= m
+                   and crowd[group].mean() >= opts.split_crowding]
+        if not crowded:
+            return groups
+        # Only the crowded stories' own pairs are re-scored and linked again: a story is
+        # cut into its intersections with that linkage's groups, so nothing else matters.
+        label = np.full(m + g.n, -1, np.int64)
+        for k in crowded:
+            label[groups[k]] = k
+        sims, density, bonus = self._rescore(g, opts.split_weight, only=label >= 0)
+        inside = (label[g.pairs[:, 0]] >= 0) & (label[g.pairs[:, 0]] == label[g.pairs[:, 1]])
+        nodes = Groups(
+            dense=g.dense0.copy(), lexical=g.nodes.lexical, size=g.size0.tolist(),
+            lo=g.lo0.tolist(), hi=g.hi0.tolist(), frozen=[True] * m + [False] * g.n,
+            sq=g.sq0.tolist(), density=np.concatenate([self.density, density]).tolist(),
+        )
+        fine = agglomerate(nodes, g.pairs[inside], sims[inside],
+                           replace(opts, threshold=opts.split_threshold), bonus=bonus[inside])
+        piece = np.empty(m + g.n, np.int64)
+        for k, group in enumerate(fine):
+            piece[group] = k
+        split = set(crowded)
+        out = [group for k, group in enumerate(groups) if k not in split]
+        for k in crowded:
+            parts: dict[int, list[int]] = {}
+            for i in groups[k]:
+                parts.setdefault(int(piece[i]), []).append(i)
+            out.extend(parts.values())
+        return out
+
+    def _pair_features(self, g: _Batch, local: np.ndarray, links: np.ndarray,
+                       rank: np.ndarray | None = None) -> np.ndarray:
         from summarize.events.pairs import PairTexts, pair_features
 
         w = _weights(self.options)[1:] ** 2
@@ -590,8 +674,8 @@ class StoryIndex:
             parts[s : s + 16384] = (g.lexical[a].multiply(g.lexical[b]) @ block).toarray()
         parts = np.divide(parts, w, out=np.zeros_like(parts), where=w > 0)
         titles, leads, fulls = (list(t) for t in zip(*g.texts))
-        return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls), links,
-                             g.density)
+        return pair_features(local, g.emb, parts, PairTexts(titles, leads, fulls, g.terms), links,
+                             g.density, rank=rank)
 
     def assign(
         self, articles: Sequence[Article], *, embedder: Embedder | None = None
@@ -613,10 +697,12 @@ class StoryIndex:
         dense0, size0, lo0, hi0, sq0 = g.dense0, g.size0, g.lo0, g.hi0, g.sq0
         sims, density, bonus = g.sims, g.density, None
         if opts.pair_weight > 0 and n > 1:
-            sims, density, bonus = self._rescore(g)
+            sims, density, bonus = self._rescore(g, opts.pair_weight)
             if opts.density_neighbors > 0:
                 nodes.density = np.concatenate([self.density, density]).tolist()
         groups = agglomerate(nodes, pairs, sims, opts, bonus=bonus)
+        if opts.split_weight > 0 and opts.pair_weight == 0 and n > 1 and opts.density_neighbors > 0:
+            groups = self._split_crowded(g, groups)
         created: list[str] = []
         owner = np.arange(m + n)  # node -> row of its story in the updated index
         alone = collections.Counter(self.thread_ids)

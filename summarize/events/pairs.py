@@ -19,6 +19,8 @@ does for a news stream):
 * the pair's standing in its neighbourhood: the link less the mean local density of the
   two articles, and the mutual rank (each article's rank among the other's candidates).
 
+By default the clusterer uses the model only to cut *crowded* stories into events
+(``ClusterOptions.split_*``); ``ClusterOptions.pair_weight`` re-scores every link (opt-in).
 The weights are fitted by ``benchmarks/train_pairs.py`` on AllSides April-May only and
 shipped as ``pair_model.json`` beside this module (feature names, scaler, coefficients, a
 format version and a sha256 of the numbers, checked on load). Nothing is fitted or
@@ -71,14 +73,11 @@ class PairTexts:
     titles: list[str]
     leads: list[str]
     fulls: list[str]
+    terms: list[list[str]] | None = None  # names_and_numbers of each whole text, if known
 
 
-def _names(text: str) -> list[str]:
-    return [t for t in names_and_numbers(text) if not t.startswith("#")]
-
-
-def _figures(text: str) -> list[str]:
-    return [t for t in names_and_numbers(text) if t.startswith("#")]
+def _tokens(tokens: list[str]) -> list[str]:
+    return tokens  # the documents are already lists of terms
 
 
 def _binary(texts: list[str], analyzer) -> sp.csr_matrix:
@@ -121,7 +120,7 @@ def _weekday_agreement(leads: list[str], pairs: np.ndarray) -> np.ndarray:
     return np.where(both, np.where((a & b) > 0, 1.0, -1.0), 0.0)
 
 
-def _mutual_rank(n: int, pairs: np.ndarray, sims: np.ndarray) -> np.ndarray:
+def mutual_rank(pairs: np.ndarray, sims: np.ndarray) -> np.ndarray:
     """``1 / (1 + rank of b among a's candidates) + 1 / (1 + rank of a among b's)``."""
     ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
     vals = np.concatenate([sims, sims])
@@ -139,6 +138,7 @@ def pair_features(
     texts: PairTexts,
     links: np.ndarray,
     density: np.ndarray,
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ``len(pairs) x len(FEATURES)`` feature matrix of article pairs of one batch.
 
@@ -149,6 +149,8 @@ def pair_features(
         texts: Titles, leads and whole texts of the batch.
         links: The clusterer's similarity of each pair (before any re-scoring).
         density: Each article's local density (mean of its best candidate links).
+        rank: The pairs' mutual rank when ``pairs`` are only some of the candidate pairs
+            (:func:`mutual_rank` over all of them); computed from ``pairs`` when omitted.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros((len(pairs), len(FEATURES)))
@@ -157,8 +159,9 @@ def pair_features(
     a, b = pairs[:, 0], pairs[:, 1]
     out[:, 0] = np.einsum("ij,ij->i", embeddings[a], embeddings[b])
     out[:, 1:4] = part_cosines
-    names = _binary(texts.fulls, _names)
-    figures = _binary(texts.fulls, _figures)
+    terms = texts.terms or [names_and_numbers(text) for text in texts.fulls]
+    names = _binary([[t for t in ts if not t.startswith("#")] for ts in terms], _tokens)
+    figures = _binary([[t for t in ts if t.startswith("#")] for ts in terms], _tokens)
     out[:, 4] = _jaccard(names, pairs, _idf(names))
     out[:, 5] = _jaccard(figures, pairs, _idf(figures))
     heads = [t or " ".join(lead.split()[:15]) for t, lead in zip(texts.titles, texts.leads)]
@@ -167,7 +170,7 @@ def pair_features(
     words = np.array([max(1, len(t.split())) for t in texts.fulls], dtype=float)
     out[:, 8] = np.abs(np.log(words[a] / words[b]))
     out[:, 9] = links - 0.5 * (density[a] + density[b])
-    out[:, 10] = _mutual_rank(len(embeddings), pairs, links)
+    out[:, 10] = mutual_rank(pairs, links) if rank is None else rank
     return out
 
 

@@ -139,3 +139,82 @@ def test_an_index_with_the_pair_model_keeps_its_ids_and_setting_across_nights():
     assert night2.assignments["infra0"] == night1.assignments["infra0"]
     assert night2.assignments["next"] == night1.assignments["votes0"]  # its copy joins it
     assert set(night1.assignments.values()) <= set(restored.story_ids)
+
+
+# --- crowded stories are split into events (ClusterOptions.split_*) ----------------------
+
+_WORDS = [f"w{a}{b}{c}" for a in "bcdfgh" for b in "klmnpr" for c in "stvxz"]
+
+
+def _storyline(beat_events: int):
+    """Two events of one storyline (three reports each, named "on Monday" and "on
+    Thursday") and ``beat_events`` other events of the same beat around them. The texts
+    share no words beyond the day, so the designed embeddings decide the links."""
+    rng = np.random.default_rng(0)
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    def near(centre, cos):
+        return unit(centre * np.sqrt(cos) + unit(rng.normal(size=64)) * np.sqrt(1 - cos))
+
+    beat = unit(rng.normal(size=64))
+    story = near(beat, 0.5)
+    events = [("A", " on Monday", near(story, 0.8)), ("B", " on Thursday", near(story, 0.8))]
+    events += [(f"E{j}", "", near(beat, 0.5)) for j in range(beat_events)]
+    table, articles = {}, []
+    for name, day, centre in events:
+        for i in range(3):
+            k = len(articles)
+            text = f"Officials {' '.join(_WORDS[6 * k : 6 * k + 6])} met{day} about it."
+            table[text] = near(centre, 0.85)
+            articles.append(Article(id=f"{name}{i}", text=text))
+
+    class Designed:
+        name = "designed"
+
+        def encode(self, texts):
+            return np.array([table[t] for t in texts])
+
+    return articles, Designed()
+
+
+@pytest.fixture
+def weekday_model(monkeypatch):
+    """A pair model that reads only whether two leads name the same weekday."""
+    import summarize.events.pairs as pairs
+
+    coef = np.zeros(len(FEATURES))
+    coef[FEATURES.index("same weekday named")] = 8.0
+    model = pairs.PairModel(mean=np.zeros(len(FEATURES)), scale=np.ones(len(FEATURES)),
+                            coef=coef, intercept=0.0)
+    monkeypatch.setattr(pairs, "load_pair_model", lambda path=None: model)
+    return model
+
+
+def _groups(stories):
+    return sorted(sorted(a.id for a in s.articles) for s in stories)
+
+
+def test_a_crowded_storyline_is_split_into_its_events(weekday_model):
+    articles, embedder = _storyline(beat_events=6)
+    options = ClusterOptions(split_weight=0.3, split_crowding=0.06)
+    before = _groups(cluster(articles, embedder=embedder,
+                             options=replace(options, split_weight=0.0)))
+    assert ["A0", "A1", "A2", "B0", "B1", "B2"] in before
+    stories = _groups(cluster(articles, embedder=embedder, options=options))
+    assert ["A0", "A1", "A2"] in stories and ["B0", "B1", "B2"] in stories
+    rest = [g for g in before if g[0].startswith("E")]
+    assert rest and [g for g in stories if g[0].startswith("E")] == rest  # beat untouched
+
+
+def test_a_storyline_alone_in_its_pool_is_kept_whole(weekday_model):
+    # The same two events with nothing around them: the pair model alone would split them
+    # (it does with pair_weight), but the story is not crowded, so it stays one.
+    articles, embedder = _storyline(beat_events=0)
+    options = ClusterOptions(split_weight=0.3, split_crowding=0.06)
+    assert _groups(cluster(articles, embedder=embedder, options=options)) == [
+        ["A0", "A1", "A2", "B0", "B1", "B2"]]
+    split = cluster(articles, embedder=embedder,
+                    options=replace(options, split_weight=0.0, pair_weight=0.3))
+    assert len(split) == 2
