@@ -42,7 +42,8 @@ texts and extrapolated linearly. Peak memory is ``tracemalloc``'s peak of Python
 buffers included) during the step, not the process RSS.
 
 MiniLM embeddings of the evaluation sets are cached in the system temp directory
-(``summarize-bench-cache``), keyed by a hash of the texts, so re-runs skip the model.
+(``summarize-bench-cache``), keyed by a hash of the embedder's name and the texts, so re-runs
+skip the model and a changed embedder (backend, token cut) is never read from stale vectors.
 """
 
 from __future__ import annotations
@@ -87,21 +88,23 @@ TUNING_MONTHS = ("2021-04", "2021-05")  # settings were chosen here; June-July i
 
 
 class CachedEmbedder:
-    """Wraps an embedder; stores each call's vectors on disk under a hash of its texts."""
+    """Wraps an embedder; stores each call's vectors on disk under a hash of the embedder's
+    name and the texts (the name changes with the backend and the token cut, so a figure is
+    never made from another embedder's cached vectors)."""
 
     def __init__(self, inner=None) -> None:
+        if inner is None:
+            from summarize.nlp.embed import default_embedder
+
+            inner = default_embedder()  # builds only; the weights load on the first miss
         self._inner = inner
-        self.name = "cached"
+        self.name = f"cached:{inner.name}"
 
     def encode(self, texts):
-        key = hashlib.sha1("\x00".join(texts).encode("utf-8")).hexdigest()
+        key = hashlib.sha1("\x00".join([self._inner.name, *texts]).encode("utf-8")).hexdigest()
         path = CACHE / f"{key}.npy"
         if path.exists():
             return np.load(path)
-        if self._inner is None:
-            from summarize.nlp.embed import default_embedder
-
-            self._inner = default_embedder()
         vectors = self._inner.encode(texts)
         CACHE.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
