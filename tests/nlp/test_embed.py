@@ -72,7 +72,7 @@ def test_unknown_backend_is_a_typed_error(monkeypatch):
 
 
 @needs_onnx
-@pytest.mark.parametrize("max_tokens", [embed.MAX_TOKENS, None, 128])
+@pytest.mark.parametrize("max_tokens", [embed.SPEED_CUT, None, 128])
 def test_names_differ_exactly_when_vectors_differ(monkeypatch, max_tokens):
     monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
     torch_name = MiniLMEmbedder(max_tokens=max_tokens).name
@@ -86,10 +86,10 @@ def test_names_differ_exactly_when_vectors_differ(monkeypatch, max_tokens):
     assert len(others) == 4 and int8 in others
 
 
-def test_the_default_cut_and_the_full_length_names(monkeypatch):
+def test_texts_are_read_to_the_model_limit_unless_cut(monkeypatch):
     monkeypatch.setenv("SUMMARIZE_EMBED_BACKEND", "torch")
-    assert MiniLMEmbedder().max_tokens == embed.MAX_TOKENS == 160
-    assert MiniLMEmbedder().name == "sentence-transformers/all-MiniLM-L6-v2#160-tokens"
+    assert MiniLMEmbedder().max_tokens is embed.MAX_TOKENS is None  # the model's own limit
+    assert MiniLMEmbedder(max_tokens=embed.SPEED_CUT).name == "sentence-transformers/all-MiniLM-L6-v2#160-tokens"
     # Up to the model's own limit: the names (and caches) of the vectors before the cut.
     assert MiniLMEmbedder(max_tokens=None).name == "sentence-transformers/all-MiniLM-L6-v2"
     for wrong in (1, 0, 12.5, "160"):
@@ -209,7 +209,7 @@ def _long_pair(sentences) -> tuple[str, str, int]:
 def test_the_cut_is_honoured_and_short_texts_keep_their_vectors(cache, sentences, backend):
     one, other, prefix = _long_pair(sentences)
     assert prefix >= 170  # both texts are the same up to past the cut of 160
-    cut, full = MiniLMEmbedder(backend=backend), MiniLMEmbedder(backend=backend, max_tokens=None)
+    cut, full = MiniLMEmbedder(backend=backend, max_tokens=embed.SPEED_CUT), MiniLMEmbedder(backend=backend)
     a, b = cut.encode([one, other])
     assert np.allclose(a, b, atol=1e-6)  # nothing after word piece 160 is read
     fa, fb = full.encode([one, other])
