@@ -87,15 +87,15 @@ def labelled_pairs(months, dated: bool, options: ClusterOptions):
     return x, a == b, a
 
 
-def fit(options: ClusterOptions) -> tuple[PairModel, dict]:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def fit_logistic(parts):
+    """Stack (x, y, groups) parts; choose C by grouped 5-fold average precision; fit a
+    scaled, class-balanced logistic regression. Returns x, y, the scaler, the model, C and
+    its cross-validated average precision."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import average_precision_score
     from sklearn.model_selection import GroupKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    parts = [labelled_pairs(TUNING_MONTHS, dated, options) for dated in (False, True)]
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     groups = np.concatenate([p[2] for p in parts])
@@ -110,6 +110,15 @@ def fit(options: ClusterOptions) -> tuple[PairModel, dict]:
     scaler = StandardScaler().fit(x)
     lr = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
     lr.fit(scaler.transform(x), y)
+    return x, y, scaler, lr, best_c, best
+
+
+def fit(options: ClusterOptions) -> tuple[PairModel, dict]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import average_precision_score
+
+    parts = [labelled_pairs(TUNING_MONTHS, dated, options) for dated in (False, True)]
+    x, y, scaler, lr, best_c, best = fit_logistic(parts)
     model = PairModel(mean=scaler.mean_, scale=scaler.scale_, coef=lr.coef_[0],
                       intercept=float(lr.intercept_[0]),
                       trained_on=f"AllSides {'+'.join(TUNING_MONTHS)} candidate pairs, "
@@ -217,11 +226,7 @@ def pool_pairs(articles, gold, options: ClusterOptions):
 
 def mixed() -> None:
     """Fit on both kinds of gold (events and long-running topics), validate on the rest."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
-    from sklearn.model_selection import GroupKFold, cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     import summarize.events.pairs as pairs_module
 
@@ -236,20 +241,7 @@ def mixed() -> None:
             "MultiLing M005-M009": half(ml, False, 5),
             "Multi-News 51-100": half(mn, False, 50)}
     parts = [pool_pairs(*fit_parts[k], base) for k in fit_parts]
-    x = np.vstack([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    groups = np.concatenate([p[2] for p in parts])
-    best_c, best = None, -1.0
-    for c in (0.01, 0.1, 1.0, 10.0):
-        pipe = make_pipeline(StandardScaler(),
-                             LogisticRegression(C=c, class_weight="balanced", max_iter=5000))
-        ap = cross_val_score(pipe, x, y, groups=groups, cv=GroupKFold(5),
-                             scoring="average_precision").mean()
-        if ap > best:
-            best_c, best = c, ap
-    scaler = StandardScaler().fit(x)
-    lr = LogisticRegression(C=best_c, class_weight="balanced", max_iter=5000)
-    lr.fit(scaler.transform(x), y)
+    x, y, scaler, lr, best_c, best = fit_logistic(parts)
     mixed_model = PairModel(mean=scaler.mean_, scale=scaler.scale_, coef=lr.coef_[0],
                             intercept=float(lr.intercept_[0]), trained_on="mixed")
     shipped = pairs_module.load_pair_model()
