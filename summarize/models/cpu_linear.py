@@ -42,9 +42,6 @@ BF16_RUNS = ("avx512bw", "avx_ne_convert")
 BF16_NATIVE = ("avx512_bf16", "amx_bf16")
 # fbgemm's fp16 GEMM: AVX2 kernels converting fp16 weights with F16C.
 HALF_RUNS = ("avx2", "f16c")
-# The flags recorded in a brief's metadata: those the choice of backend depends on.
-RELEVANT_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-                  "avx512_bf16", "avx_ne_convert", "amx_tile", "amx_bf16")
 
 
 class PackedLinear(nn.Module):

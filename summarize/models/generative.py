@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from summarize.errors import ModelError, ResourceMissingError
+from summarize.machine import RELEVANT_FLAGS
 from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
@@ -195,7 +196,7 @@ class GenerativeModel:
         return {
             "requested": self.backend,
             "backend": self._resolved or resolve_backend(self.backend),
-            "cpu_flags": sorted(flags & set(cpu_linear.RELEVANT_FLAGS)),
+            "cpu_flags": sorted(flags & set(RELEVANT_FLAGS)),
             "cpu_flags_from": cpu_linear.cpu_flags_origin(),
         }
 

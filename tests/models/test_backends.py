@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from summarize.errors import ModelError
+from summarize.machine import RELEVANT_FLAGS
 from summarize.models import cpu_linear
 from summarize.models.generative import (
     BACKENDS,
@@ -237,7 +238,7 @@ def test_runtime_records_backend_and_cpu_flags(monkeypatch, tiny_llama):
     assert runtime["requested"] == "reference" and runtime["backend"] == "reference"
     assert "avx2" in runtime["cpu_flags"] and "avx512_bf16" not in runtime["cpu_flags"]
     assert runtime["cpu_flags_from"] == "SUMMARIZE_CPU_FLAGS"
-    assert set(runtime["cpu_flags"]) <= set(cpu_linear.RELEVANT_FLAGS)
+    assert set(runtime["cpu_flags"]) <= set(RELEVANT_FLAGS)
 
 
 def test_packing_bf16_where_torch_refuses_is_a_model_error(reorders):
