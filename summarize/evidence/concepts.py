@@ -221,13 +221,11 @@ def conflicts(candidates: list[Candidate], vectors: np.ndarray | None, max_redun
     (the embedding misses a fact repeated in other words around it)."""
     pairs = set()
     if shared_figures:
-        figures = [figures_of(c.text) for c in candidates]
-        for a, fa in enumerate(figures):
-            if len(fa) < shared_figures:
-                continue
-            for b in range(a + 1, len(candidates)):
-                if len(fa & figures[b]) >= shared_figures:
-                    pairs.add((a, b))
+        # Only sentences with that many figures can share them: pair those alone.
+        rich = [(i, f) for i, c in enumerate(candidates)
+                if len(f := figures_of(c.text)) >= shared_figures]
+        for k, (a, fa) in enumerate(rich):
+            pairs.update((a, b) for b, fb in rich[k + 1:] if len(fa & fb) >= shared_figures)
     if vectors is not None and len(candidates) > 1:
         sim = vectors @ vectors.T
         a_idx, b_idx = np.nonzero(np.triu(sim > max_redundancy, k=1))
