@@ -29,7 +29,8 @@ thread is the thread of most of its articles; printed are the share of same-thre
 that end up in one thread (recall) and the share of pairs put in one thread that are
 labelled same-thread (precision), for the April-May pairs (where the thread settings were
 chosen), the June-July pairs and all, for one batch and for the articles fed night by
-night to a ``StoryIndex`` saved and reloaded every night. MultiLing with the dates its
+night to a ``StoryIndex`` saved and reloaded every night (also with the thread-level local
+scaling off, and with the distinctive-terms rule off at its earlier threshold). MultiLing with the dates its
 texts carry ("Saturday, January 8, 2005") shows the other side: topics followed for months
 or years split into events, and how many of them threads link again.
 
@@ -287,7 +288,7 @@ def pair_scores(thread_of_event: dict[str, str], pairs: list[dict]) -> dict:
             tp += same and p["same_thread"]
             fp += same and not p["same_thread"]
             fn += (not same) and p["same_thread"]
-        out[label] = f"R {tp / max(1, tp + fn):.2f} P {tp / max(1, tp + fp):.2f} ({tp}/{fp}/{fn})"
+        out[label] = f"R {tp / max(1, tp + fn):.3f} P {tp / max(1, tp + fp):.3f} ({tp}/{fp}/{fn})"
     return out
 
 
@@ -323,8 +324,10 @@ def threads(options: ClusterOptions) -> tuple[list[dict], list[dict]]:
     rows.append({"run": "one batch", "stories": len(report.stories),
                  "threads": len(set(batch.values())), **pair_scores(majority(batch, gold), pairs),
                  "seconds": time.perf_counter() - t0})
+    before = replace(options, thread_distinct_weight=0.0, thread_threshold=0.2)
     for label, opts in (("", options),
-                        (", thread local scaling off", replace(options, thread_density_neighbors=0))):
+                        (", thread local scaling off", replace(options, thread_density_neighbors=0)),
+                        (", distinctive terms off (threshold 0.2, as before)", before)):
         t0 = time.perf_counter()
         story_of, streamed = night_by_night(articles, opts, embedder)
         b_p, b_r, b_f = bcubed([gold[a] for a in story_of], list(story_of.values()))
