@@ -147,3 +147,14 @@ def test_the_rule_needs_the_terms():
     with pytest.raises(InputError, match="ThreadTerms"):
         assign_threads(["s-a", "s-b"], ["", ""], dense, sp.csr_matrix((2, 4)), np.ones(2),
                        np.ones(2), np.zeros(2), np.zeros(2), settings)
+
+
+def test_an_index_saved_before_the_rule_keeps_threading_as_it_was_built():
+    index = StoryIndex()
+    index.assign(pool()[:4], embedder=FAKE)
+    saved = index.to_dict()
+    saved["options"] = {k: v for k, v in saved["options"].items()
+                        if k not in ("thread_distinct_weight", "thread_distinct_power")}
+    assert StoryIndex.from_dict(saved).options.thread_distinct_weight == 0.0
+    assert StoryIndex.from_dict(index.to_dict()).options.thread_distinct_weight == \
+        ClusterOptions().thread_distinct_weight
