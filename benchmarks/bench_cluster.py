@@ -5,6 +5,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_cluster.py            # quality + threads + scaling
     .venv/bin/python benchmarks/bench_cluster.py --quality  # stories only
     .venv/bin/python benchmarks/bench_cluster.py --threads  # threads only
+    .venv/bin/python benchmarks/bench_cluster.py --threads --thread-option thread_threshold=0.23
+                                                            # one row of the thread sweep
     .venv/bin/python benchmarks/bench_cluster.py --scaling  # scaling only
     .venv/bin/python benchmarks/bench_cluster.py --quality --pair-weight 0.2 --threshold 0.1
                                                             # with the learned pair model
@@ -483,8 +485,16 @@ def main(argv=None) -> None:
     parser.add_argument("--threshold", type=float, help="override ClusterOptions.threshold")
     parser.add_argument("--pair-weight", type=float,
                         help="override ClusterOptions.pair_weight (the learned pair model)")
+    parser.add_argument("--thread-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a ClusterOptions thread_* field, e.g. "
+                             "thread_distinct_weight=0.25 (repeatable; the thread sweep)")
     args = parser.parse_args(argv)
     options = ClusterOptions()
+    for item in args.thread_option:
+        name, _, value = item.partition("=")
+        if not name.startswith("thread_") or not hasattr(options, name) or not value:
+            parser.error(f"--thread-option {item!r}: expected thread_<field>=<number>")
+        options = replace(options, **{name: type(getattr(options, name))(float(value))})
     if args.threshold is not None:
         options = replace(options, threshold=args.threshold)
     if args.pair_weight is not None:
