@@ -5,6 +5,8 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_cluster.py            # quality + threads + scaling
     .venv/bin/python benchmarks/bench_cluster.py --quality  # stories only
     .venv/bin/python benchmarks/bench_cluster.py --threads  # threads only
+    .venv/bin/python benchmarks/bench_cluster.py --threads --thread-option thread_threshold=0.23
+                                                            # one row of the thread sweep
     .venv/bin/python benchmarks/bench_cluster.py --scaling  # scaling only
     .venv/bin/python benchmarks/bench_cluster.py --quality --pair-weight 0.2 --threshold 0.1
                                                             # with the learned pair model
@@ -29,7 +31,8 @@ thread is the thread of most of its articles; printed are the share of same-thre
 that end up in one thread (recall) and the share of pairs put in one thread that are
 labelled same-thread (precision), for the April-May pairs (where the thread settings were
 chosen), the June-July pairs and all, for one batch and for the articles fed night by
-night to a ``StoryIndex`` saved and reloaded every night. MultiLing with the dates its
+night to a ``StoryIndex`` saved and reloaded every night (also with the thread-level local
+scaling off, and with the distinctive-terms rule off at its earlier threshold). MultiLing with the dates its
 texts carry ("Saturday, January 8, 2005") shows the other side: topics followed for months
 or years split into events, and how many of them threads link again.
 
@@ -287,7 +290,7 @@ def pair_scores(thread_of_event: dict[str, str], pairs: list[dict]) -> dict:
             tp += same and p["same_thread"]
             fp += same and not p["same_thread"]
             fn += (not same) and p["same_thread"]
-        out[label] = f"R {tp / max(1, tp + fn):.2f} P {tp / max(1, tp + fp):.2f} ({tp}/{fp}/{fn})"
+        out[label] = f"R {tp / max(1, tp + fn):.3f} P {tp / max(1, tp + fp):.3f} ({tp}/{fp}/{fn})"
     return out
 
 
@@ -323,8 +326,10 @@ def threads(options: ClusterOptions) -> tuple[list[dict], list[dict]]:
     rows.append({"run": "one batch", "stories": len(report.stories),
                  "threads": len(set(batch.values())), **pair_scores(majority(batch, gold), pairs),
                  "seconds": time.perf_counter() - t0})
+    before = replace(options, thread_distinct_weight=0.0, thread_threshold=0.2)
     for label, opts in (("", options),
-                        (", thread local scaling off", replace(options, thread_density_neighbors=0))):
+                        (", thread local scaling off", replace(options, thread_density_neighbors=0)),
+                        (", distinctive terms off (threshold 0.2, as before)", before)):
         t0 = time.perf_counter()
         story_of, streamed = night_by_night(articles, opts, embedder)
         b_p, b_r, b_f = bcubed([gold[a] for a in story_of], list(story_of.values()))
@@ -480,8 +485,16 @@ def main(argv=None) -> None:
     parser.add_argument("--threshold", type=float, help="override ClusterOptions.threshold")
     parser.add_argument("--pair-weight", type=float,
                         help="override ClusterOptions.pair_weight (the learned pair model)")
+    parser.add_argument("--thread-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a ClusterOptions thread_* field, e.g. "
+                             "thread_distinct_weight=0.25 (repeatable; the thread sweep)")
     args = parser.parse_args(argv)
     options = ClusterOptions()
+    for item in args.thread_option:
+        name, _, value = item.partition("=")
+        if not name.startswith("thread_") or not hasattr(options, name) or not value:
+            parser.error(f"--thread-option {item!r}: expected thread_<field>=<number>")
+        options = replace(options, **{name: type(getattr(options, name))(float(value))})
     if args.threshold is not None:
         options = replace(options, threshold=args.threshold)
     if args.pair_weight is not None:

@@ -62,7 +62,7 @@ from summarize.events.linkage import (
     neighbours,
     unique_pairs,
 )
-from summarize.events.threads import ThreadSettings, assign_threads
+from summarize.events.threads import ThreadSettings, ThreadTerms, assign_threads
 from summarize.nlp.embed import Embedder
 from summarize.nlp.text import names_and_numbers
 from summarize.records import Article, Skipped, Story
@@ -149,6 +149,12 @@ class ClusterOptions:
             thread's is the mean over its stories' articles. Keeps two stories that merely share an actor and a
             beat (Pfizer's revenue and its vaccine's approval for teenagers) apart.
             ``thread_density_neighbors=0`` turns it off.
+        thread_distinct_weight / thread_distinct_power: Distinctive terms at the thread
+            level: each story's mean title + lead TF-IDF vector, every term re-weighted by
+            its IDF to the power ``thread_distinct_power`` and L2-normalised; the cosine of
+            two stories' vectors times ``thread_distinct_weight`` is added to their link.
+            Stories that share rare words (Surfside, Taliban) are one situation more often
+            than stories that share a beat's common ones (Senate, Harris). 0 turns it off.
         neighbors: Nearest neighbours per article in the candidate graph.
         exact_limit: Above this many candidates, neighbours are searched approximately.
         probes: k-means cells searched per query in approximate search.
@@ -179,11 +185,13 @@ class ClusterOptions:
     split_weight: float = 0.6
     split_threshold: float = 0.10
     split_crowding: float = 0.19
-    thread_threshold: float = 0.2
+    thread_threshold: float = 0.22
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
     thread_density_neighbors: int = 5
     thread_density_margin: float = 0.025
+    thread_distinct_weight: float = 0.2
+    thread_distinct_power: float = 2.0
     neighbors: int = 15
     exact_limit: int = 20_000
     probes: int = 8
@@ -743,7 +751,11 @@ class StoryIndex:
                 max_gap_days=opts.thread_max_gap_days, neighbors=opts.neighbors,
                 density_neighbors=opts.thread_density_neighbors,
                 density_margin=opts.thread_density_margin, density_prior=opts.density_prior,
+                distinct_weight=opts.thread_distinct_weight,
+                distinct_power=opts.thread_distinct_power,
                 exact_limit=opts.exact_limit, probes=opts.probes, seed=opts.seed),
+            ThreadTerms(slice(opts.hash_features, 2 * opts.hash_features),  # title + lead
+                        self.df[opts.hash_features : 2 * opts.hash_features], self.n_docs),
         )
         return AssignResult(
             dict(sorted(assignments.items())), tuple(sorted(created)), tuple(skipped),
@@ -789,6 +801,8 @@ class StoryIndex:
                 raise InputError(f"Saved story index has version {data['version']}, "
                                  f"expected {cls.VERSION}: rebuild it with cluster()")
             options = dict(data["options"])
+            # Saved before distinctive terms existed: keep threading it as it was built.
+            options.setdefault("thread_distinct_weight", 0.0)
             if options.get("languages") is not None:
                 options["languages"] = tuple(options["languages"])
             index = cls(ClusterOptions(**options))

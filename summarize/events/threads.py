@@ -14,6 +14,19 @@ Threads are assigned incrementally like stories: a story keeps its thread foreve
 story joins the best existing thread or starts a new one with new stories of the same
 call, and existing threads never merge (ids stay stable). A thread's id is
 :func:`thread_id` of its first story (by first publication day, then story id).
+
+*Distinctive terms* (``distinct_weight``). The mean similarity of two stories' articles
+mostly measures their beat: two Senate stories on one day share "Senate", "Schumer" and
+"Democrats" as much as two steps of one Afghanistan withdrawal share "Afghanistan",
+"Taliban" and "troops". What tells "one specific situation" from "one beat" is that the
+shared words are *rare*: few other articles carry them. So each story also gets a
+distinctive-terms vector, the mean of its articles' title + lead TF-IDF vectors with every
+term re-weighted by its IDF raised to ``distinct_power`` (the document frequencies the
+index keeps), L2-normalised; ``distinct_weight`` times the cosine of two stories' vectors
+is added to their link. It is appended to the stories' lexical sums, scaled by their
+article counts, so a thread link stays the exact mean over all cross pairs of articles
+(each pair's term being its two stories' cosine) and local density sees it too. Nothing
+new is stored: the index already keeps the lexical sums and the document frequencies.
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from summarize.errors import InputError
 from summarize.events.linkage import (
     Groups,
     agglomerate,
@@ -36,7 +50,7 @@ from summarize.events.linkage import (
     unique_pairs,
 )
 
-__all__ = ["ThreadSettings", "assign_threads", "thread_id"]
+__all__ = ["ThreadSettings", "ThreadTerms", "assign_threads", "distinct_terms", "thread_id"]
 
 
 def thread_id(first_story_id: str) -> str:
@@ -64,11 +78,36 @@ class ThreadSettings:
     pair_sure: float = 0.0
     single_relative: float = 0.0
     single_cap: float = 0.5
+    distinct_weight: float = 0.0
+    distinct_power: float = 2.0
 
     @property
     def join_threshold(self) -> float:
         """Joining an existing thread takes the same bar as forming one."""
         return self.threshold
+
+
+@dataclass(frozen=True)
+class ThreadTerms:
+    """Where the stories' title + lead TF-IDF sums sit among their lexical columns, and the
+    document frequencies and count of documents behind their IDF (``df`` covers
+    ``columns``)."""
+
+    columns: slice
+    df: np.ndarray
+    n_docs: int
+
+
+def distinct_terms(lexical: sp.csr_matrix, counts: np.ndarray, terms: ThreadTerms,
+                   power: float) -> sp.csr_matrix:
+    """Per story, its distinctive-terms vector (see the module docstring), L2-normalised:
+    the mean title + lead TF-IDF vector of its articles, each term re-weighted by
+    ``idf ** power``. A story without such terms gets a zero row."""
+    from sklearn.preprocessing import normalize
+
+    idf = np.log((1.0 + terms.n_docs) / (1.0 + np.asarray(terms.df, float))) + 1.0
+    mean = sp.diags(1.0 / np.maximum(np.asarray(counts, float), 1.0)) @ lexical[:, terms.columns]
+    return normalize((mean @ sp.diags(idf**power)).tocsr())
 
 
 def _key(first_day: float, sid: str) -> tuple[bool, float, str]:
@@ -101,6 +140,7 @@ def assign_threads(
     first_day: np.ndarray,
     last_day: np.ndarray,
     settings: ThreadSettings,
+    terms: ThreadTerms | None = None,
 ) -> list[str]:
     """Thread ids for every story: those with one keep it, those without (``""``) get one.
 
@@ -109,12 +149,23 @@ def assign_threads(
         dense / lexical / counts / sq / first_day / last_day: Per story row, the sums of
             its members' vectors and squared norms, its size and date range.
         settings: Linkage settings of the thread level.
+        terms: Where the title + lead TF-IDF sits in ``lexical`` and its document
+            frequencies; needed when ``settings.distinct_weight`` is above 0.
     """
     out = list(thread_ids)
     new = sorted((r for r, t in enumerate(thread_ids) if not t),
                  key=lambda r: _key(first_day[r], story_ids[r]))
     if not new:
         return out
+    if settings.distinct_weight > 0:
+        if terms is None:
+            raise InputError("ThreadSettings.distinct_weight needs the stories' terms: "
+                             "pass terms=ThreadTerms(...)")
+        # Scaled by the article counts: the mean over two stories' cross pairs of
+        # articles of this block is then distinct_weight x their cosine.
+        extra = distinct_terms(lexical, counts, terms, settings.distinct_power)
+        extra = sp.diags(np.asarray(counts, float) * math.sqrt(settings.distinct_weight)) @ extra
+        lexical = sp.hstack([lexical, extra], format="csr")
     new = np.array(new, dtype=int)
     old = np.array([r for r, t in enumerate(thread_ids) if t], dtype=int)
     if len(old):  # only threads whose dates can still reach the new stories
