@@ -165,7 +165,7 @@ def _allowed(text: str, span: tuple[int, int]) -> bool:
     return not _inside_quote(text, span[0])
 
 
-def _inside_quote(text: str, position: int) -> bool:
+def _inside_quote(text: str, position: int | None) -> bool:
     before = text[:position]
     return before.count("“") > before.count("”") or before.count('"') % 2 == 1
 
@@ -175,20 +175,32 @@ def _still_whole(text: str, names: frozenset[str]) -> bool:
 
 
 class Compressor:
-    """Compresses the sentences of one story, each with its own article's names."""
+    """Compresses the sentences of one story, each with its own article's names.
+
+    A sentence that opens inside a quotation of several sentences ("“We are working … in
+    Gaza. And we have very concrete ways in doing that. And I think …,” Blinken stated.")
+    carries no quote marks of its own; its paragraph shows the quote open, and it is left
+    whole: a quote is never reworded.
+    """
 
     def __init__(self, evidence, cuts: tuple[str, ...] | None = None) -> None:
         self.cuts = DEFAULT_CUTS if cuts is None else tuple(cuts)
         self._texts = {a.id: a.text for a in evidence.story.articles}
         self._names: dict[str, frozenset[str]] = {}
-        self._done: dict[tuple[str, str], str] = {}
+        self._done: dict[tuple[str, str, int], str] = {}
 
-    def __call__(self, text: str, article_id: str) -> str:
+    def __call__(self, text: str, sentence) -> str:
+        """``text`` (the shown form of ``sentence``, a :class:`~summarize.records.Sentence`)
+        compressed."""
         if not self.cuts:
             return text
-        key = (text, article_id)
+        key = (text, sentence.article_id, sentence.start)
         if key not in self._done:
-            if article_id not in self._names:
-                self._names[article_id] = hygiene.names_in(self._texts.get(article_id, text))
-            self._done[key] = compress(text, self.cuts, self._names[article_id])
+            article = self._texts.get(sentence.article_id, "")
+            if _inside_quote(article[article.rfind("\n", 0, sentence.start) + 1:sentence.start], None):
+                self._done[key] = text
+            else:
+                if sentence.article_id not in self._names:
+                    self._names[sentence.article_id] = hygiene.names_in(article or text)
+                self._done[key] = compress(text, self.cuts, self._names[sentence.article_id])
         return self._done[key]

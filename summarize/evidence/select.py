@@ -62,7 +62,7 @@ def _fits(total: int, extra: int, budget: int) -> bool:
 
 def _representative(group: ClaimGroup, max_words: int, shorten) -> tuple[ScoredSentence, str]:
     # The seed is the most salient member; prefer a shorter member when the seed is long.
-    texts = [(m, shorten(strip_dateline(m.sentence.text), m.sentence.article_id)) for m in group.members]
+    texts = [(m, shorten(strip_dateline(m.sentence.text), m.sentence)) for m in group.members]
     fitting = [(m, t) for m, t in texts if words(t) <= max_words]
     return fitting[0] if fitting else min(texts, key=lambda mt: words(mt[1]))
 

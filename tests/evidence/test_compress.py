@@ -3,15 +3,17 @@ counts the shorter sentence while citations keep the whole source sentence."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from test_select import evidence
 
 import summarize
 from summarize.errors import InputError
 from summarize.evidence import compress
-from summarize.evidence.compress import CUTS, compress_with_cuts
+from summarize.evidence.compress import CUTS, Compressor, compress_with_cuts
 from summarize.evidence.select import select
-from summarize.records import Article
+from summarize.records import Article, Sentence, Story
 
 
 @pytest.mark.parametrize(("kind", "text", "expected"), [
@@ -76,6 +78,20 @@ def test_every_number_name_and_attribution_survives_the_default_cuts():
     assert numbers_in(text) - numbers_in(shorter) == {"148"}  # only the restated figure
     assert names_in(text) <= names_in(shorter) | {"However"}
     assert shorter.endswith("police said.")
+
+
+def test_a_sentence_inside_a_quotation_of_several_sentences_is_left_whole():
+    # seed 000: the middle sentence of Blinken's quote has no quote marks of its own
+    paragraph = ('"We are working very aggressively on getting more humanitarian assistance in Gaza. '
+                 'And we have very concrete ways in doing that. And I think we will see it," Blinken stated.')
+    after = "But the talks in Ankara ended without a deal on a ceasefire."
+    text = paragraph + "\n" + after
+    story = Story(id="s", articles=(Article(id="a", text=text),))
+    shorten = Compressor(SimpleNamespace(story=story))
+    inner = "And we have very concrete ways in doing that."
+    assert shorten(inner, Sentence("a", 1, text.index(inner), text.index(inner) + len(inner), inner)) == inner
+    outside = Sentence("a", 3, text.index(after), len(text), after)
+    assert shorten(after, outside) == "The talks in Ankara ended without a deal on a ceasefire."
 
 
 def test_unknown_cut_kind_is_refused():
