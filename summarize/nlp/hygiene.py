@@ -39,6 +39,11 @@ que l'homme qui pose à côté de justin trudeau …", a French source of a Mult
 told by its function words, at least three of French, Spanish, German or Italian and more
 of them than of English ones.
 
+A sentence in the middle of a quotation of several sentences has no quote marks of its own
+and passes :func:`problem`; :func:`inside_quotation` tells it from its paragraph, and the
+evidence stage keeps it out of the claims too: shown alone, a speaker's words would read
+as the brief's own assertion.
+
 The flag only keeps a sentence from being quoted; the text itself is never changed here
 (the loaders repair what the page structure shows, see ``ingest/loaders.py``).
 """
@@ -176,6 +181,24 @@ def _foreign(body: str) -> bool:
     tokens = re.findall(r"[^\W\d_]+", body.lower())
     foreign = sum(t in _FOREIGN_WORDS for t in tokens)
     return foreign >= 3 and foreign > sum(t in _ENGLISH_WORDS for t in tokens)
+
+
+def inside_quotation(article: str, start: int) -> bool:
+    """Whether the sentence at offset ``start`` of ``article`` opens inside a quotation of
+    several sentences: its paragraph's quote marks pair up, and one is open before it.
+
+    The middle sentence of "“We are working … in Gaza. And we have very concrete ways in
+    doing that. And I think …,” Blinken stated." carries no mark of its own, so
+    :func:`problem` passes it; quoted alone it would turn Blinken's words into the brief's
+    assertion. A paragraph whose marks do not pair up tells nothing, and gives ``False``.
+    """
+    low = article.rfind("\n", 0, start) + 1
+    high = article.find("\n", start)
+    paragraph = article[low:high if high >= 0 else len(article)]
+    if unbalanced_quotes(paragraph):
+        return False
+    before = article[low:start]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
 
 
 def problem(text: str, names: frozenset[str] = frozenset()) -> str:

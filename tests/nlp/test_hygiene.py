@@ -107,3 +107,16 @@ def test_fragments_that_read_whole_are_named(text, reason):
 ])
 def test_whole_sentences_with_those_shapes_pass(text):
     assert hygiene.problem(text) == ""
+
+
+def test_a_sentence_inside_a_quotation_of_several_sentences_is_told_by_its_paragraph():
+    text = ('Blinken spoke in Ankara.\n"We are working on aid in Gaza. And we have very concrete ways '
+            'in doing that. And I think it will expand," Blinken stated. He then left.\n'
+            '“One more. And a second one.” She agreed.')
+    inside = ["And we have very concrete ways", "And I think it will expand", "And a second one"]
+    outside = ["Blinken spoke", '"We are working', "He then left", "“One more", "She agreed"]
+    assert all(hygiene.inside_quotation(text, text.index(s)) for s in inside)
+    assert not any(hygiene.inside_quotation(text, text.index(s)) for s in outside)
+    # marks that do not pair up in the paragraph tell nothing
+    stray = 'He said " we will go. And then we left. Nobody came.'
+    assert not hygiene.inside_quotation(stray, stray.index("And then"))
