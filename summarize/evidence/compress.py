@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from summarize.errors import InputError
 from summarize.nlp import hygiene
 
 CUTS = ("dateline", "connective", "conversion", "that")
@@ -103,11 +104,7 @@ def compress(text: str, cuts: tuple[str, ...] = DEFAULT_CUTS, names: frozenset[s
 def compress_with_cuts(text: str, cuts: tuple[str, ...] = DEFAULT_CUTS,
                        names: frozenset[str] = frozenset()) -> tuple[str, tuple[Cut, ...]]:
     """:func:`compress` and the cuts it made, in order."""
-    unknown = set(cuts) - set(CUTS)
-    if unknown:
-        from summarize.errors import InputError
-
-        raise InputError(f"unknown compression cut(s) {sorted(unknown)}; choose from {', '.join(CUTS)}")
+    _check(cuts)
     if hygiene.problem(text, names):  # only a whole sentence is compressed
         return text, ()
     made: list[Cut] = []
@@ -122,6 +119,12 @@ def compress_with_cuts(text: str, cuts: tuple[str, ...] = DEFAULT_CUTS,
                 if kind in ("dateline", "connective"):
                     break  # one opening cut of a kind: the next opening is the sentence itself
     return text, tuple(made)
+
+
+def _check(cuts: tuple[str, ...]) -> None:
+    unknown = set(cuts) - set(CUTS)
+    if unknown:
+        raise InputError(f"unknown compression cut(s) {sorted(unknown)}; choose from {', '.join(CUTS)}")
 
 
 def _dateline_spans(text: str):
@@ -185,6 +188,7 @@ class Compressor:
 
     def __init__(self, evidence, cuts: tuple[str, ...] | None = None) -> None:
         self.cuts = DEFAULT_CUTS if cuts is None else tuple(cuts)
+        _check(self.cuts)
         self._texts = {a.id: a.text for a in evidence.story.articles}
         self._names: dict[str, frozenset[str]] = {}
         self._done: dict[tuple[str, str, int], str] = {}

@@ -24,6 +24,11 @@ figures (``ConceptOptions.shared_figures``: one fact in other words). The budget
 is added while the brief is under 80% of the target or when it brings the length closer to
 the target, and never when it would pass 120%. The chosen claims are ordered coherently: by
 the relative position of the representative in its article, then by date and article order.
+
+Every method reads each sentence as the brief will show it: dateline stripped and
+compressed (:mod:`summarize.evidence.compress`: datelines the cleaner left and leading
+connectives by default), so lengths count the shorter text; ``Selected.text`` is that
+text, and ``Selected.representative`` the whole source sentence that citations read.
 """
 
 from __future__ import annotations

@@ -97,6 +97,8 @@ def test_a_sentence_inside_a_quotation_of_several_sentences_is_left_whole():
 def test_unknown_cut_kind_is_refused():
     with pytest.raises(InputError, match="compression"):
         compress_with_cuts("However, it rained all day.", ("aside",))
+    with pytest.raises(InputError, match="compression"):
+        select(evidence([("a", 0, "However, it rained all day long.", 1.0, 0)]), 20, cuts=("aside",))
 
 
 def test_selection_counts_the_compressed_length_and_keeps_the_source_sentence():
