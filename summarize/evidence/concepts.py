@@ -345,15 +345,20 @@ def solve(candidates: list[Candidate], weights: dict[str, float], limit: float,
 
 
 def candidates_of(evidence: Evidence, groups: list[ClaimGroup], value, max_words: int,
-                  limit: float, unigrams: bool = False, full_value_words: int = 0) -> list[Candidate]:
+                  limit: float, unigrams: bool = False, full_value_words: int = 0,
+                  shorten=None) -> list[Candidate]:
     """Every member of every group that fits ``max_words`` (a group's shortest member when
     none does) and the length limit, in story order so that ties break the same way.
 
     A candidate's value is ``value(group, member)``, times the length prior
-    ``min(1, words / full_value_words)`` when ``full_value_words`` is set."""
+    ``min(1, words / full_value_words)`` when ``full_value_words`` is set. ``shorten(text,
+    sentence)`` (:class:`summarize.evidence.compress.Compressor`) gives the words a brief
+    would show, so lengths and concepts are those of the compressed sentence."""
     out = []
     for g in groups:
         members = [(m, strip_dateline(m.sentence.text)) for m in g.members]
+        if shorten is not None:
+            members = [(m, shorten(t, m.sentence)) for m, t in members]
         fitting = [(m, t) for m, t in members if words(t) <= max_words]
         if not fitting:
             fitting = [min(members, key=lambda mt: (words(mt[1]), mt[0].sentence.article_id))]

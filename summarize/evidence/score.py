@@ -19,8 +19,10 @@ with at most one sentence per article. Support is the number of distinct voices 
 group: two articles of one outlet, or syndicated copies (``Story.voices``), count once.
 
 Only a whole sentence can be a claim: one that :func:`summarize.nlp.hygiene.problem` finds
-broken (an unbalanced or cut quote, a lower-case or unfinished fragment, glued words) still
-counts for centrality but joins no claim group, so no brief, fact list or unique-claims
+broken (an unbalanced or cut quote, a lower-case or unfinished fragment, glued words), or
+one in the middle of a quotation of several sentences
+(:func:`summarize.nlp.hygiene.inside_quotation`: a speaker's words would read as the
+brief's), still counts for centrality but joins no claim group, so no brief, fact list or unique-claims
 list quotes it, and it is never one side of a disagreement or an update.
 """
 
@@ -231,6 +233,7 @@ def score_story(
         i for i in whole
         if options.min_words <= len(sentences[i].text.split()) <= options.max_words
         and not _standfirst(texts[sentences[i].article_id], sentences[i])
+        and not hygiene.inside_quotation(texts[sentences[i].article_id], sentences[i].start)
     ]
     claim = claim_similarity(sim, lexical, options)
     raw_groups = _claim_groups(scored, claim, eligible, options)

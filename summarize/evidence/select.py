@@ -24,6 +24,11 @@ figures (``ConceptOptions.shared_figures``: one fact in other words). The budget
 is added while the brief is under 80% of the target or when it brings the length closer to
 the target, and never when it would pass 120%. The chosen claims are ordered coherently: by
 the relative position of the representative in its article, then by date and article order.
+
+Every method reads each sentence as the brief will show it: dateline stripped and
+compressed (:mod:`summarize.evidence.compress`: datelines the cleaner left and leading
+connectives by default), so lengths count the shorter text; ``Selected.text`` is that
+text, and ``Selected.representative`` the whole source sentence that citations read.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from summarize.errors import InputError
+from summarize.evidence.compress import Compressor
 from summarize.nlp.text import strip_dateline, words
 from summarize.records import ClaimGroup, Evidence, ScoredSentence
 
@@ -59,10 +65,11 @@ def _fits(total: int, extra: int, budget: int) -> bool:
     return total < 0.8 * budget or abs(after - budget) < abs(total - budget)
 
 
-def _representative(group: ClaimGroup, max_words: int) -> ScoredSentence:
+def _representative(group: ClaimGroup, max_words: int, shorten) -> tuple[ScoredSentence, str]:
     # The seed is the most salient member; prefer a shorter member when the seed is long.
-    fitting = [m for m in group.members if words(strip_dateline(m.sentence.text)) <= max_words]
-    return fitting[0] if fitting else min(group.members, key=lambda m: words(strip_dateline(m.sentence.text)))
+    texts = [(m, shorten(strip_dateline(m.sentence.text), m.sentence)) for m in group.members]
+    fitting = [(m, t) for m, t in texts if words(t) <= max_words]
+    return fitting[0] if fitting else min(texts, key=lambda mt: words(mt[1]))
 
 
 METHODS = ("ilp", "greedy", "mmr")
@@ -74,6 +81,7 @@ def select(
     *,
     max_sentence_words: int = 45,
     method: str = "ilp",
+    cuts: tuple[str, ...] | None = None,
 ) -> list[Selected]:
     """Pick claim groups for a brief of about ``budget_words`` words.
 
@@ -82,9 +90,11 @@ def select(
         budget_words: Target length of the brief in words.
         max_sentence_words: Longer representatives are avoided when a shorter member exists.
         method: ``"ilp"``, ``"greedy"`` or ``"mmr"`` (see the module docstring).
+        cuts: Kinds of sentence compression (:data:`summarize.evidence.compress.CUTS`);
+            ``None``: :data:`~summarize.evidence.compress.DEFAULT_CUTS`, ``()``: none.
 
     Raises:
-        InputError: ``method`` is not one of :data:`METHODS`.
+        InputError: ``method`` is not one of :data:`METHODS`, or a cut is unknown.
     """
     if method not in METHODS:
         raise InputError(f"unknown selection method {method!r}; choose from {', '.join(METHODS)}")
@@ -98,20 +108,21 @@ def select(
         bonus = 1 + SUPPORT_BONUS * (g.support - 1) / max(1, n_voices - 1)
         return (g.salience if salience is None else salience) / top_salience * bonus
 
+    shorten = Compressor(evidence, cuts)
     if method == "mmr":
-        chosen, remaining = _mmr(evidence, groups, value, budget_words, max_sentence_words)
+        chosen, remaining = _mmr(evidence, groups, value, budget_words, max_sentence_words, shorten)
     else:
         chosen, remaining = _concepts(evidence, groups, value, budget_words, max_sentence_words,
-                                      method)
+                                      method, shorten)
     if not chosen:  # every sentence is longer than the budget allows: take the best, cut.
         g = remaining[0] if remaining else groups[0]
-        rep = _representative(g, max_sentence_words)
-        chosen.append(Selected(group=g, representative=rep, text=strip_dateline(rep.sentence.text)))
+        rep, text = _representative(g, max_sentence_words, shorten)
+        chosen.append(Selected(group=g, representative=rep, text=text))
     return order(evidence, chosen)
 
 
 def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words: int,
-              max_sentence_words: int, method: str) -> tuple[list[Selected], list[ClaimGroup]]:
+              max_sentence_words: int, method: str, shorten) -> tuple[list[Selected], list[ClaimGroup]]:
     from summarize.evidence import concepts
 
     opts = concepts.DEFAULT
@@ -119,7 +130,7 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
 
     candidates = concepts.candidates_of(
         evidence, groups, lambda g, m: value(g, m.salience), max_sentence_words, 1.2 * budget_words,
-        unigrams=opts.unigram_factor > 0, full_value_words=opts.full_value_words)
+        unigrams=opts.unigram_factor > 0, full_value_words=opts.full_value_words, shorten=shorten)
     weights = concepts.concept_weights(evidence, opts, budget_words)
     vectors = None
     if candidates and evidence.vectors is not None:
@@ -159,7 +170,7 @@ def _concepts(evidence: Evidence, groups: list[ClaimGroup], value, budget_words:
 
 
 def _mmr(evidence: Evidence, groups: list[ClaimGroup], value, budget_words: int,
-         max_sentence_words: int) -> tuple[list[Selected], list[ClaimGroup]]:
+         max_sentence_words: int, shorten) -> tuple[list[Selected], list[ClaimGroup]]:
     chosen: list[Selected] = []
     chosen_vecs: list[np.ndarray] = []
     total = 0
@@ -167,12 +178,11 @@ def _mmr(evidence: Evidence, groups: list[ClaimGroup], value, budget_words: int,
     while remaining and total < budget_words:
         best, best_score = None, -np.inf
         for g in remaining:
-            rep = _representative(g, max_sentence_words)
+            rep, text = _representative(g, max_sentence_words, shorten)
             vec = evidence.vector(rep.sentence.article_id, rep.sentence.index)
             redundancy = max((float(vec @ c) for c in chosen_vecs), default=0.0)
             if redundancy > MAX_REDUNDANCY:
                 continue
-            text = strip_dateline(rep.sentence.text)
             if not _fits(total, words(text), budget_words):
                 continue
             score = LAMBDA * value(g) - (1 - LAMBDA) * redundancy

@@ -32,7 +32,17 @@ Three more kinds are plainly not a claim: a sentence the source itself cut off w
 ellipsis ("Biden and his team..." ends many AllSides openings), one the splitter stopped
 at an abbreviation ("The connections of links vs."), and page furniture that the cleaner
 left in the text ("Image copyright getty images …", "Photo by …", "Click here for the
-update.", "See best photos here.").
+update.", "See best photos here.", a wire photo's caption "File - in this may 26, 2010 file
+photo, …", a byline run into the text "By amanda warford action news is learning …").
+A sentence in another language is not a claim an English brief can quote either ("Sauf
+que l'homme qui pose à côté de justin trudeau …", a French source of a Multi-News story):
+told by its function words, at least three of French, Spanish, German or Italian and more
+of them than of English ones.
+
+A sentence in the middle of a quotation of several sentences has no quote marks of its own
+and passes :func:`problem`; :func:`inside_quotation` tells it from its paragraph, and the
+evidence stage keeps it out of the claims too: shown alone, a speaker's words would read
+as the brief's own assertion.
 
 The flag only keeps a sentence from being quoted; the text itself is never changed here
 (the loaders repair what the page structure shows, see ``ingest/loaders.py``).
@@ -71,8 +81,19 @@ _FURNITURE = re.compile(
     r"^[\s\"'“‘(\[]*(?:image copyright|image caption|photo(?:graph)?\s*(?:by|illustration|credit|courtesy)\b|"
     r"photo:|getty images|advertisement\b|click here|read more\b|note:|watch:|listen:|related:|"
     r"sign up\b|subscribe\b|see (?:more|best|all|our|the)\s+(?:\w+\s+)?(?:photos?|pictures?|videos?|gallery)\b|"
-    r"follow (?:us|him|her|them)\b)",
+    r"follow (?:us|him|her|them)\b|file\s*[-–—]\s|in this\b[^.!?]{0,60}\bfile photo\b)",
     re.IGNORECASE)
+# "By amanda warford action news is …": "By", then two words that are names (no lexicon
+# word, no comma after them); "By late Wednesday", "By a vote of 168 to 55" are sentences.
+_BYLINE = re.compile(r"^\W*by\s+([^\W\d_]+)\s+([^\W\d_]+)\s+(?=[^\W\d_])", re.IGNORECASE)
+_FOREIGN_WORDS = frozenset(
+    "le la les des du une est sont qui que pas nous vous avec dans pour sur aux cette été "
+    "el los las del una por con pero más como según "
+    "der die das und ist nicht mit sich auf für dem den ein eine wurde "
+    "il di che della sono per non gli nel".split())
+_ENGLISH_WORDS = frozenset(
+    "the a an and or of to in on at for with by from is are was were be been has have had "
+    "that this it he she they we not but as said will would".split())
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _GLUE_CANDIDATE = re.compile(r"\b[A-Z][a-z]{6,}\b")
 MIN_GLUED_TAIL = 4  # "son", "ton", "ham" end real names (Johnson, Washington, Fordham)
@@ -150,6 +171,36 @@ def _label_fragment(body: str) -> bool:
     return len(label) <= 4 and not any(w.lower() in _FINITE or w.lower().endswith("ed") for w in label)
 
 
+def _byline(body: str) -> bool:
+    m = _BYLINE.match(body)
+    known = lowercase_words()
+    return bool(m) and all(w.lower() not in known for w in m.groups())
+
+
+def _foreign(body: str) -> bool:
+    tokens = re.findall(r"[^\W\d_]+", body.lower())
+    foreign = sum(t in _FOREIGN_WORDS for t in tokens)
+    return foreign >= 3 and foreign > sum(t in _ENGLISH_WORDS for t in tokens)
+
+
+def inside_quotation(article: str, start: int) -> bool:
+    """Whether the sentence at offset ``start`` of ``article`` opens inside a quotation of
+    several sentences: its paragraph's quote marks pair up, and one is open before it.
+
+    The middle sentence of "“We are working … in Gaza. And we have very concrete ways in
+    doing that. And I think …,” Blinken stated." carries no mark of its own, so
+    :func:`problem` passes it; quoted alone it would turn Blinken's words into the brief's
+    assertion. A paragraph whose marks do not pair up tells nothing, and gives ``False``.
+    """
+    low = article.rfind("\n", 0, start) + 1
+    high = article.find("\n", start)
+    paragraph = article[low:high if high >= 0 else len(article)]
+    if unbalanced_quotes(paragraph):
+        return False
+    before = article[low:start]
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+
+
 def problem(text: str, names: frozenset[str] = frozenset()) -> str:
     """Why ``text`` may not be quoted as a claim, or ``""`` when it may.
 
@@ -175,8 +226,10 @@ def problem(text: str, names: frozenset[str] = frozenset()) -> str:
         return "cut off with an ellipsis"
     if _ABBREVIATION_END.search(body):
         return "ends at an abbreviation (split too early)"
-    if _FURNITURE.match(body):
-        return "page furniture (a credit, caption or link)"
+    if _FURNITURE.match(body) or _byline(body):
+        return "page furniture (a credit, caption, byline or link)"
+    if _foreign(body):
+        return "not English"
     if _quote_fragment(body):
         return "a quote that carries on another sentence"
     if _label_fragment(body):

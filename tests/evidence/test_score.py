@@ -86,3 +86,17 @@ def test_a_broken_sentence_is_never_one_side_of_a_disagreement(fake_embedder):
            "officials said.” Security forces ended the siege.")
     evidence = score_story(_kabul(cut), fake_embedder)
     assert evidence.conflicts == ()
+
+
+def test_a_sentence_inside_a_quotation_of_several_sentences_is_no_claim(fake_embedder):
+    # seed 000: the middle of Blinken's quote has no quote marks of its own
+    quote = ('"We are working very aggressively on getting more humanitarian assistance in Gaza. '
+             'And we have very concrete ways in doing that. And I think we will see the assistance '
+             'expand in significant ways," Blinken stated.\n'
+             "Blinken met Turkish Foreign Minister Hakan Fidan in Ankara on Monday.")
+    evidence = score_story(Story(id="s", articles=(Article(id="a", text=quote),)), fake_embedder)
+    grouped = {m.sentence.text for g in evidence.groups for m in g.members}
+    assert "And we have very concrete ways in doing that." not in grouped
+    assert "Blinken met Turkish Foreign Minister Hakan Fidan in Ankara on Monday." in grouped
+    middle = next(s for s in evidence.sentences if s.sentence.text.startswith("And we have"))
+    assert middle.centrality > 0  # it still counts for centrality

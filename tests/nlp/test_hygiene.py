@@ -76,6 +76,13 @@ def test_the_spliced_quote_of_seed_001_is_caught_after_segmenting():
     ("Photo by ethan miller/getty images.", "page furniture"),
     ("See best photos here.", "page furniture"),
     ("Click here for the update.", "page furniture"),
+    # Multi-News: a wire photo's caption, a byline run into the text, a French source
+    ("File - in this jan. 24, 2014 file photo, donald trump speaks in des moines, iowa.", "page furniture"),
+    ("By amanda warford action news is learning more about a columbia county family.", "page furniture"),
+    ("By Jane Doe CNN reports that the talks have ended.", "page furniture"),
+    ("Sauf que l ' homme qui pose à côté de justin trudeau n ' est pas n ' importe quel électeur.",
+     "not English"),
+    ("Die Regierung hat am Montag die neuen Regeln für den Verkehr beschlossen.", "not English"),
 ])
 def test_fragments_that_read_whole_are_named(text, reason):
     assert hygiene.problem(text).startswith(reason)
@@ -91,6 +98,25 @@ def test_fragments_that_read_whole_are_named(text, reason):
     "He moved to the U.S.",
     "The photo by Reuters showed the crowd.",
     "“I was sure … he said nothing,” she recalled.",
+    "By late Wednesday night, the account had been suspended.",
+    "By a vote of 168 to 55, with six abstentions, the bishops went forward with the plan.",
+    "By Tuesday, 37.3% of U.S. adults were fully vaccinated.",
+    "Le Monde said that the vote was a blow for Macron and his party.",
+    "The de la Cruz family said the plan was good for the people of the city.",
+    "In this photo, the mayor is seen with the crew.",
 ])
 def test_whole_sentences_with_those_shapes_pass(text):
     assert hygiene.problem(text) == ""
+
+
+def test_a_sentence_inside_a_quotation_of_several_sentences_is_told_by_its_paragraph():
+    text = ('Blinken spoke in Ankara.\n"We are working on aid in Gaza. And we have very concrete ways '
+            'in doing that. And I think it will expand," Blinken stated. He then left.\n'
+            '“One more. And a second one.” She agreed.')
+    inside = ["And we have very concrete ways", "And I think it will expand", "And a second one"]
+    outside = ["Blinken spoke", '"We are working', "He then left", "“One more", "She agreed"]
+    assert all(hygiene.inside_quotation(text, text.index(s)) for s in inside)
+    assert not any(hygiene.inside_quotation(text, text.index(s)) for s in outside)
+    # marks that do not pair up in the paragraph tell nothing
+    stray = 'He said " we will go. And then we left. Nobody came.'
+    assert not hygiene.inside_quotation(stray, stray.index("And then"))
