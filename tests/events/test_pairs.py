@@ -218,3 +218,46 @@ def test_a_storyline_alone_in_its_pool_is_kept_whole(weekday_model):
     split = cluster(articles, embedder=embedder,
                     options=replace(options, split_weight=0.0, pair_weight=0.3))
     assert len(split) == 2
+
+
+def _crowding_of_the_storyline(beat_events: int) -> float:
+    """The crowding of the storyline's story (both events) after the first linkage."""
+    articles, embedder = _storyline(beat_events)
+    index = StoryIndex(ClusterOptions(split_weight=0.0))
+    ready, _, _ = index._prepare(articles)
+    g = index._graph(ready, embedder)
+    ids = [a.id for a in g.arts]
+    story = [ids.index(f"{e}{i}") for e in "AB" for i in range(3)]
+    groups = [story] + [[i] for i in range(len(ids)) if i not in story]
+    return float(index.crowding(g, groups)[story].mean())
+
+
+def test_the_split_weight_rises_along_the_ramp_from_zero_at_the_foot(weekday_model):
+    articles, embedder = _storyline(beat_events=6)
+    crowd = _crowding_of_the_storyline(6)
+    events = [["A0", "A1", "A2"], ["B0", "B1", "B2"]]
+    whole = ["A0", "A1", "A2", "B0", "B1", "B2"]
+
+    def story_of_a(**split):
+        options = ClusterOptions(split_weight=0.3, **split)
+        stories = _groups(cluster(articles, embedder=embedder, options=options))
+        return next(g for g in stories if "A0" in g)
+
+    # A step just under the story's crowding splits it; a ramp starting there gives it a
+    # weight near 0 (0.3 x 0.001 / 10), and it is kept whole, as it is with the rule off
+    # or with the foot just over its crowding.
+    assert story_of_a(split_crowding=crowd - 0.001, split_ramp=0.0) == events[0]
+    assert story_of_a(split_crowding=crowd - 0.001, split_ramp=10.0) == whole
+    assert story_of_a(split_crowding=crowd + 0.001, split_ramp=0.0) == whole
+    # Halfway up the ramp it has half the weight, enough here; past the top, all of it.
+    assert story_of_a(split_crowding=crowd - 0.05, split_ramp=0.1) == events[0]
+    assert story_of_a(split_crowding=crowd - 0.011, split_ramp=0.01) == events[0]
+
+
+def test_an_index_saved_before_the_ramp_keeps_its_step():
+    index = StoryIndex(ClusterOptions())
+    index.assign(senate("2021-04-22"), embedder=FAKE)
+    saved = index.to_dict()
+    assert StoryIndex.from_dict(saved).options.split_ramp == ClusterOptions().split_ramp > 0
+    del saved["options"]["split_ramp"]
+    assert StoryIndex.from_dict(saved).options.split_ramp == 0.0
