@@ -5,7 +5,6 @@ Run from the repository root::
     .venv/bin/python benchmarks/train_pairs.py           # fit, sweep, print; writes nothing
     .venv/bin/python benchmarks/train_pairs.py --save    # also write pair_model.json
     .venv/bin/python benchmarks/train_pairs.py --split   # sweep of the crowded-story split
-    .venv/bin/python benchmarks/train_pairs.py --split-ramp  # its ramp, fp32 and int8 vectors
     .venv/bin/python benchmarks/train_pairs.py --mixed   # fit on both kinds of gold (experiment)
     .venv/bin/python benchmarks/train_pairs.py --four-cosines  # the older experiment
 
@@ -28,23 +27,13 @@ Multi-News kept at >= 0.97) and the best on April-May alone (for one-beat stream
 
 **Crowded stories** (``--split``): the default clusterer splits a story of a crowded beat
 where a linkage re-scored by the shipped model splits it (``ClusterOptions.split_*``). The
-grid of ``split_weight`` x ``split_crowding`` (``split_ramp`` 0, a step) is scored on every set; the default was chosen
+grid of ``split_weight`` x ``split_crowding`` is scored on every set; the default is chosen
 on AllSides April-May without dates among the settings that keep every no-regression set
 (MultiLing, Multi-News, both pooled, both through ``summarize.load``) at or above its
 figure with the rule off; June-July is printed beside it, not used for the choice. The
 default is the next crowding step above that choice (0.19 instead of 0.18): at 0.18 the
 continuity benchmark (``bench_continuity.py``, a floor of the issue too, too slow for the
 grid) falls to 0.928 (see ``docs/clustering.md``).
-
-**The split's ramp** (``--split-ramp``): with a step at ``split_crowding``, int8 vectors
-moved two undated AllSides stories across it (crowding 0.1929 / 0.1890 and 0.1905 /
-0.1899, fp32 / int8), each split wholly with one and kept whole with the other. The
-re-scoring weight now rises from 0 at ``split_crowding`` (kept at 0.19) to ``split_weight``
-over ``split_ramp``. The grid of ``split_weight`` x ``split_ramp`` is scored with fp32
-(``onnx``, torch's vectors) and int8 vectors; the default is the largest mean of the two
-April-May undated B-cubed among ramps of at least :data:`RAMP_FLOOR` (wide against the
-crowding noise) that keep every no-regression set at or above the rule off with both
-vectors. June-July and the whole set are printed beside it, not used for the choice.
 
 **Mixed fit** (``--mixed``, an experiment; nothing is written): the same regression fitted
 on both kinds of gold, AllSides April-May (events) plus MultiLing M000-M004 and Multi-News
@@ -202,7 +191,7 @@ def split_sweep() -> list[dict]:
     grid = [(0.0, 0.0)] + [(w, c) for w in SPLIT_WEIGHTS for c in SPLIT_CROWDING]
     rows = []
     for weight, crowding in grid:
-        opts = replace(ClusterOptions(), split_weight=weight, split_crowding=crowding, split_ramp=0.0)
+        opts = replace(ClusterOptions(), split_weight=weight, split_crowding=crowding)
         row = {"split_weight": weight, "split_crowding": crowding}
         for name, (articles, gold) in data.items():
             row[name] = score(articles, gold, cluster(articles, embedder=embedder,
@@ -216,57 +205,8 @@ def split_sweep() -> list[dict]:
     for r in rows:
         r["chosen on Apr-May"] = " + ".join(label for label, hit in (
             ("best on the batch sets", r is best),
-            ("default", (r["split_weight"], r["split_crowding"], 0.0)
-             == (default.split_weight, default.split_crowding, default.split_ramp))) if hit)
-    return rows
-
-
-RAMP_WEIGHTS = (0.6, 0.8, 1.0)
-RAMPS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.06)
-# The ramp must be wide against how far another embedder's vectors move a story's crowding:
-# int8 against fp32 moved it by 0.0012 at the 90th percentile (0.0027 at most) on AllSides
-# April-May without dates (docs/clustering.md), so from 0.02 up such a move changes the
-# weight by 6% of split_weight (14% at most).
-RAMP_FLOOR = 0.02
-EMBEDDERS = {"fp32": "onnx", "int8": "onnx-int8"}
-
-
-def ramp_sweep() -> list[dict]:
-    """B-cubed F1 with fp32 and int8 vectors for each (split_weight, split_ramp), the foot
-    at the default ``split_crowding`` (0.19, held by the continuity benchmark); rule off first."""
-    from summarize.nlp.embed import MiniLMEmbedder
-
-    embedders = {k: CachedEmbedder(MiniLMEmbedder(backend=b)) for k, b in EMBEDDERS.items()}
-    data = pools()
-    (ml, ml_gold), (mn, mn_gold) = data["MultiLing"], data["Multi-News"]
-    data["MultiLing + Multi-News"] = (ml + mn, {**ml_gold, **mn_gold})
-    data["MultiLing load"] = load_loaded(SETS["MultiLing 2011 (en)"])
-    data["Multi-News load"] = load_loaded(SETS["Multi-News val100"])
-    rows, full = [], []
-    for weight, ramp in [(0.0, 0.0)] + [(w, r) for w in RAMP_WEIGHTS for r in RAMPS]:
-        opts = replace(ClusterOptions(), split_weight=weight, split_ramp=ramp)
-        b3 = {(k, name): score(articles, gold, cluster(articles, embedder=e, options=opts))["B3 F1"]
-              for k, e in embedders.items() for name, (articles, gold) in data.items()}
-        full.append(b3)
-        row = {"split_weight": weight, "split_ramp": ramp}
-        for name in ("Apr-May undated", "Jun-Jul undated", "all undated", "all dated"):
-            row[f"{name} fp32"] = b3["fp32", name]
-            row[f"{name} int8-fp32"] = b3["int8", name] - b3["fp32", name]
-        row["no-regression sets, lowest"] = min(b3[k, n] for k in embedders for n in NO_REGRESSION)
-        rows.append(row)
-        print(table([row]).splitlines()[-1], flush=True)
-    off = full[0]
-    tuning = lambda i: (full[i]["fp32", "Apr-May undated"] + full[i]["int8", "Apr-May undated"]) / 2  # noqa: E731
-    allowed = [i for i in range(1, len(rows)) if rows[i]["split_ramp"] >= RAMP_FLOOR
-               and all(full[i][key] >= off[key] for key in off if key[1] in NO_REGRESSION)]
-    best = max(allowed, key=lambda i: (tuning(i), -rows[i]["split_weight"]), default=None)
-    default = ClusterOptions()
-    for i, r in enumerate(rows):
-        r["Apr-May undated, mean of both"] = tuning(i)
-        r["chosen on Apr-May"] = " + ".join(label for label, hit in (
-            ("best", i == best),
-            ("default", (r["split_weight"], r["split_ramp"]) == (default.split_weight, default.split_ramp)))
-            if hit)
+            ("default", (r["split_weight"], r["split_crowding"])
+             == (default.split_weight, default.split_crowding))) if hit)
     return rows
 
 
@@ -393,15 +333,9 @@ def main(argv=None) -> None:
                         help="experiment: fit on AllSides + half of MultiLing and Multi-News")
     parser.add_argument("--split", action="store_true",
                         help="only the sweep of the crowded-story split (split_weight, split_crowding)")
-    parser.add_argument("--split-ramp", action="store_true",
-                        help="only the sweep of the split's ramp (split_weight, split_ramp), fp32 and int8")
     args = parser.parse_args(argv)
     if args.mixed:
         mixed()
-        return
-    if args.split_ramp:
-        print("## The split's ramp, fp32 and int8 vectors (B3 F1)\n")
-        print(table(ramp_sweep()))
         return
     if args.split:
         print("## Crowded stories split by the shipped model (B3 F1)\n")

@@ -125,20 +125,17 @@ class ClusterOptions:
         pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
             the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
             model's probability that they report one event. 0 (the default) turns it off.
-        split_weight / split_threshold / split_crowding / split_ramp: Crowded stories
-            are split into events. After the linkage, a story of new articles whose
-            members are, on average, close to articles *outside* it (their
-            ``density_neighbors`` best links to other stories, missing ones counted as
-            ``density_prior``: its crowding, above ``split_crowding``) sits in a crowded
-            beat, where one storyline's events share most of their words; it is split into
-            the groups of a second linkage over its own pairs, re-scored by the learned
-            pair model (threshold ``split_threshold``). The re-scoring weight rises with
-            the crowding, from 0 at ``split_crowding`` to ``split_weight`` at
-            ``split_crowding + split_ramp`` (0: a step), so a story near the bar is not
-            split wholly or not at all on a small change of its vectors (int8 against
-            fp32 embeddings). A story with nothing close around it (a topic followed for
-            weeks, alone in its pool) is kept whole. ``split_weight=0`` turns the rule
-            off; it is not applied when ``pair_weight`` already re-scores every link.
+        split_weight / split_threshold / split_crowding: Crowded stories are split into
+            events. After the linkage, a story of new articles whose members are, on
+            average, close to articles *outside* it (their ``density_neighbors`` best
+            links to other stories, missing ones counted as ``density_prior``, at least
+            ``split_crowding``) sits in a crowded beat, where one storyline's events share
+            most of their words; it is split into the groups of a second linkage over its
+            own pairs, re-scored by the learned pair model (weight ``split_weight``,
+            threshold ``split_threshold``). A
+            story with nothing close around it (a topic followed for weeks, alone in its
+            pool) is kept whole. ``split_weight=0`` turns the rule off; it is not applied
+            when ``pair_weight`` already re-scores every link.
         thread_threshold / thread_decay_per_day / thread_max_gap_days: The thread level
             (:mod:`summarize.events.threads`): stories whose average link, less
             ``thread_decay_per_day`` per day between their date ranges, is at least
@@ -179,10 +176,9 @@ class ClusterOptions:
     single_relative: float = 0.5
     single_cap: float = 0.4
     pair_weight: float = 0.0
-    split_weight: float = 0.8
+    split_weight: float = 0.6
     split_threshold: float = 0.10
     split_crowding: float = 0.19
-    split_ramp: float = 0.02
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
@@ -630,55 +626,28 @@ class StoryIndex:
 
     def _split_crowded(self, g: _Batch, groups: list[list[int]]) -> list[list[int]]:
         """Split the stories of new articles that sit in a crowded beat where a linkage
-        re-scored by the learned pair model splits them (``ClusterOptions.split_*``).
-
-        The re-scoring weight grows with the story's crowding, from 0 at ``split_crowding``
-        to ``split_weight`` at ``split_crowding + split_ramp`` (a step at ``split_crowding``
-        when ``split_ramp`` is 0): a story whose crowding moves a little (another embedder's
-        vectors) gets a slightly other weight, not the whole split or none of it.
-        """
+        re-scored by the learned pair model splits them (``ClusterOptions.split_*``)."""
         opts, m = self.options, g.m
         crowd = self.crowding(g, groups)
-        share = {}
-        for k, group in enumerate(groups):
-            if len(group) > 1 and group[0] >= m:
-                over = crowd[group].mean() - opts.split_crowding
-                share[k] = (float(over >= 0) if opts.split_ramp <= 0
-                            else float(np.clip(over / opts.split_ramp, 0.0, 1.0)))
-        crowded = [k for k, s in share.items() if s > 0]
+        crowded = [k for k, group in enumerate(groups)
+                   if len(group) > 1 and group[0] >= m
+                   and crowd[group].mean() >= opts.split_crowding]
         if not crowded:
             return groups
         # Only the crowded stories' own pairs are re-scored and linked again: a story is
         # cut into its intersections with that linkage's groups, so nothing else matters.
         label = np.full(m + g.n, -1, np.int64)
-        weight = np.zeros(m + g.n)  # the re-scoring weight of each node's story
         for k in crowded:
             label[groups[k]] = k
-            weight[groups[k]] = opts.split_weight * share[k]
-        _, _, unit = self._rescore(g, 1.0, only=label >= 0)  # p - 0.5 of the scored pairs
-        a, b = g.pairs[:, 0], g.pairs[:, 1]
-        inside = (label[a] >= 0) & (label[a] == label[b])
-        density = g.density
-        if opts.density_neighbors > 0:
-            # Each crowded node's density on its pairs re-scored with its own story's weight
-            # (a pair between two stories has one value per end): every end is fed to
-            # local_density as an edge to a sink node that is never measured.
-            near = decayed(g.sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
-            ends = np.concatenate([a, b])
-            sink = m + g.n
-            fresh = local_density(
-                sink + 1, np.stack([ends, np.full_like(ends, sink)], axis=1),
-                np.concatenate([near + weight[a] * unit, near + weight[b] * unit]),
-                opts.density_neighbors, opts.density_prior, rows=np.flatnonzero(label >= 0))
-            density = np.where(label[m:] >= 0, fresh[m:sink], g.density)
-        bonus = weight[a[inside]] * unit[inside]
+        sims, density, bonus = self._rescore(g, opts.split_weight, only=label >= 0)
+        inside = (label[g.pairs[:, 0]] >= 0) & (label[g.pairs[:, 0]] == label[g.pairs[:, 1]])
         nodes = Groups(
             dense=g.dense0.copy(), lexical=g.nodes.lexical, size=g.size0.tolist(),
             lo=g.lo0.tolist(), hi=g.hi0.tolist(), frozen=[True] * m + [False] * g.n,
             sq=g.sq0.tolist(), density=np.concatenate([self.density, density]).tolist(),
         )
-        fine = agglomerate(nodes, g.pairs[inside], g.sims[inside] + bonus,
-                           replace(opts, threshold=opts.split_threshold), bonus=bonus)
+        fine = agglomerate(nodes, g.pairs[inside], sims[inside],
+                           replace(opts, threshold=opts.split_threshold), bonus=bonus[inside])
         piece = np.empty(m + g.n, np.int64)
         for k, group in enumerate(fine):
             piece[group] = k
@@ -820,7 +789,6 @@ class StoryIndex:
                 raise InputError(f"Saved story index has version {data['version']}, "
                                  f"expected {cls.VERSION}: rebuild it with cluster()")
             options = dict(data["options"])
-            options.setdefault("split_ramp", 0.0)  # saved before the ramp: the step it was built with
             if options.get("languages") is not None:
                 options["languages"] = tuple(options["languages"])
             index = cls(ClusterOptions(**options))
