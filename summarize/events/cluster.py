@@ -125,13 +125,14 @@ class ClusterOptions:
         pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
             the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
             model's probability that they report one event. 0 (the default) turns it off.
-        split_weight / split_threshold / split_crowding: Crowded stories are split into
-            events. After the linkage, a story of new articles whose members are, on
-            average, close to articles *outside* it (their ``density_neighbors`` best
-            links to other stories on their words alone (the lexical parts: the embedding
-            part is left out, so the choice does not move with the embedder's precision),
-            missing ones counted as ``density_prior``, at least ``split_crowding``) sits
-            in a crowded beat, where one storyline's events share
+        split_weight / split_threshold / split_crowding / split_words: Crowded stories
+            are split into events. After the linkage, a story of new articles whose
+            members are, on average, close to articles *outside* it (their
+            ``density_neighbors`` best links to other stories on their words alone, the
+            lexical parts, so that the choice does not move with the embedder's precision;
+            missing ones counted as ``density_prior``; at least ``split_crowding``.
+            ``split_words=False`` reads the whole links instead, as before session 8, when
+            the bar was 0.19) sits in a crowded beat, where one storyline's events share
             most of their words; it is split into the groups of a second linkage over its
             own pairs, re-scored by the learned pair model (weight ``split_weight``,
             threshold ``split_threshold``). A
@@ -181,6 +182,7 @@ class ClusterOptions:
     split_weight: float = 0.6
     split_threshold: float = 0.10
     split_crowding: float = 0.07
+    split_words: bool = True
     thread_threshold: float = 0.2
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
@@ -638,7 +640,8 @@ class StoryIndex:
         # embedder, while int8 vectors moved two AllSides stories across a bar on the whole
         # links (docs/clustering.md, "Crowding on the words").
         a, b = g.pairs[:, 0], g.pairs[:, 1]
-        crowd = self.crowding(g, groups, g.sims - np.einsum("ij,ij->i", g.dense0[a], g.dense0[b]))
+        words = g.sims - np.einsum("ij,ij->i", g.dense0[a], g.dense0[b]) if opts.split_words else None
+        crowd = self.crowding(g, groups, words)
         crowded = [k for k, group in enumerate(groups)
                    if len(group) > 1 and group[0] >= m
                    and crowd[group].mean() >= opts.split_crowding]
@@ -799,6 +802,8 @@ class StoryIndex:
                 raise InputError(f"Saved story index has version {data['version']}, "
                                  f"expected {cls.VERSION}: rebuild it with cluster()")
             options = dict(data["options"])
+            # Saved before the crowding was read on the words: its bar is on the whole links.
+            options.setdefault("split_words", False)
             if options.get("languages") is not None:
                 options["languages"] = tuple(options["languages"])
             index = cls(ClusterOptions(**options))

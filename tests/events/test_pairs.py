@@ -247,3 +247,12 @@ def test_a_story_crowded_in_its_vectors_alone_is_kept_whole(weekday_model):
     stories = _groups(cluster(articles, embedder=embedder,
                               options=ClusterOptions(split_weight=0.3, split_crowding=0.06)))
     assert ["A0", "A1", "A2", "B0", "B1", "B2"] in stories
+
+
+def test_an_index_saved_before_the_words_bar_keeps_reading_the_whole_links():
+    index = StoryIndex(ClusterOptions())
+    index.assign(senate("2021-04-22"), embedder=FAKE)
+    saved = index.to_dict()
+    assert StoryIndex.from_dict(saved).options.split_words is True
+    del saved["options"]["split_words"]  # as written before session 8, with its 0.19 bar
+    assert StoryIndex.from_dict(saved).options.split_words is False
