@@ -125,11 +125,14 @@ class ClusterOptions:
         pair_weight: Re-scoring by the learned pair model (:mod:`summarize.events.pairs`):
             the link of two new articles moves by ``pair_weight x (p - 0.5)``, ``p`` the
             model's probability that they report one event. 0 (the default) turns it off.
-        split_weight / split_threshold / split_crowding: Crowded stories are split into
-            events. After the linkage, a story of new articles whose members are, on
-            average, close to articles *outside* it (their ``density_neighbors`` best
-            links to other stories, missing ones counted as ``density_prior``, at least
-            ``split_crowding``) sits in a crowded beat, where one storyline's events share
+        split_weight / split_threshold / split_crowding / split_words: Crowded stories
+            are split into events. After the linkage, a story of new articles whose
+            members are, on average, close to articles *outside* it (their
+            ``density_neighbors`` best links to other stories on their words alone, the
+            lexical parts, so that the choice does not move with the embedder's precision;
+            missing ones counted as ``density_prior``; at least ``split_crowding``.
+            ``split_words=False`` reads the whole links instead, as before session 8, when
+            the bar was 0.19) sits in a crowded beat, where one storyline's events share
             most of their words; it is split into the groups of a second linkage over its
             own pairs, re-scored by the learned pair model (weight ``split_weight``,
             threshold ``split_threshold``). A
@@ -184,7 +187,8 @@ class ClusterOptions:
     pair_weight: float = 0.0
     split_weight: float = 0.6
     split_threshold: float = 0.10
-    split_crowding: float = 0.19
+    split_crowding: float = 0.07
+    split_words: bool = True
     thread_threshold: float = 0.22
     thread_decay_per_day: float = 0.005
     thread_max_gap_days: float = 30.0
@@ -619,15 +623,18 @@ class StoryIndex:
             density = fresh if only is None else np.where(only[m:], fresh, g.density)
         return sims, density, bonus
 
-    def crowding(self, g: _Batch, groups: list[list[int]]) -> np.ndarray:
+    def crowding(self, g: _Batch, groups: list[list[int]],
+                 sims: np.ndarray | None = None) -> np.ndarray:
         """Per node, the mean of its ``density_neighbors`` best (decayed) links to nodes of
-        *other* groups, missing ones counted as ``density_prior`` (0 for indexed stories)."""
+        *other* groups, missing ones counted as ``density_prior`` (0 for indexed stories);
+        ``sims``: the links to read instead of ``g.sims`` (one per pair of ``g.pairs``)."""
         opts, m = self.options, g.m
         label = np.empty(m + g.n, np.int64)
         for k, group in enumerate(groups):
             label[group] = k
         a, b = g.pairs[:, 0], g.pairs[:, 1]
-        near = decayed(g.sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
+        sims = g.sims if sims is None else sims
+        near = decayed(sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
         apart = label[a] != label[b]
         return local_density(m + g.n, g.pairs[apart], near[apart], opts.density_neighbors,
                              opts.density_prior, rows=np.arange(m, m + g.n))
@@ -636,7 +643,13 @@ class StoryIndex:
         """Split the stories of new articles that sit in a crowded beat where a linkage
         re-scored by the learned pair model splits them (``ClusterOptions.split_*``)."""
         opts, m = self.options, g.m
-        crowd = self.crowding(g, groups)
+        # The crowding read here leaves the embedding part of the links out: a crowded beat
+        # is one whose storylines share their words, and the words do not move with the
+        # embedder, while int8 vectors moved two AllSides stories across a bar on the whole
+        # links (docs/clustering.md, "Crowding on the words").
+        a, b = g.pairs[:, 0], g.pairs[:, 1]
+        words = g.sims - np.einsum("ij,ij->i", g.dense0[a], g.dense0[b]) if opts.split_words else None
+        crowd = self.crowding(g, groups, words)
         crowded = [k for k, group in enumerate(groups)
                    if len(group) > 1 and group[0] >= m
                    and crowd[group].mean() >= opts.split_crowding]
@@ -803,6 +816,8 @@ class StoryIndex:
             options = dict(data["options"])
             # Saved before distinctive terms existed: keep threading it as it was built.
             options.setdefault("thread_distinct_weight", 0.0)
+            # Saved before the crowding was read on the words: its bar is on the whole links.
+            options.setdefault("split_words", False)
             if options.get("languages") is not None:
                 options["languages"] = tuple(options["languages"])
             index = cls(ClusterOptions(**options))
