@@ -62,7 +62,7 @@ from summarize.machine import RELEVANT_FLAGS
 from summarize.models.packaged import ensure_converted, packaged_model, packaged_names
 
 Messages = list[dict[str, str]] | str
-BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "fbgemm-fp16", "int8")
+BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "fbgemm-fp16", "int8-mixed", "int8")
 BACKEND_ENV = "SUMMARIZE_BACKEND"
 
 _load_counter = 0
@@ -563,8 +563,9 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
         from summarize.models import cpu_linear
 
         dtype = {"onednn-bf16": torch.bfloat16, "fbgemm-fp16": torch.float16,
-                 "int8": torch.qint8}.get(backend, torch.float32)
-        cpu_linear.pack_model(model, dtype, source if from_files else None)
+                 "int8": torch.qint8, "int8-mixed": torch.qint8}.get(backend, torch.float32)
+        half_for = cpu_linear.OUTLIER_INPUTS if backend == "int8-mixed" else ()
+        cpu_linear.pack_model(model, dtype, source if from_files else None, half_for)
         model.config.dtype = torch.float32  # what runs between the packed layers
         leftovers = {p.dtype for p in model.parameters()} - {torch.float32}
         if leftovers:
