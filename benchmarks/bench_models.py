@@ -17,8 +17,10 @@ in one process with the model loaded first, and as the CLI in a fresh process::
     .venv/bin/python benchmarks/bench_models.py --seed-brief --backends int8 onednn-fp32 --cli
 
 Every row records the backend that ran and the CPU flags it was chosen from; run under
-``SUMMARIZE_CPU_FLAGS=... ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` for the
-simulated AVX2-only path (see ``docs/models.md``).
+``SUMMARIZE_CPU_FLAGS=... ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+FBGEMM_ENABLE_INSTRUCTIONS=AVX2`` for the simulated AVX2-only path (the last one caps
+fbgemm's int8 and fp16 kernels, which otherwise use this CPU's AVX-512 and VNNI; see
+``docs/models.md``).
 """
 
 from __future__ import annotations
@@ -216,7 +218,8 @@ def main_seed(args, env: dict) -> None:
                       f"{row['cli_peak_rss_gib']} GiB, load average {os.getloadavg()[0]:.1f}", flush=True)
     print()
     print(f"CPU: {_cpu_name()}; ATEN_CPU_CAPABILITY={os.environ.get('ATEN_CPU_CAPABILITY', '-')} "
-          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}; load average now "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')} "
+          f"FBGEMM_ENABLE_INSTRUCTIONS={os.environ.get('FBGEMM_ENABLE_INSTRUCTIONS', '-')}; load average now "
           f"{os.getloadavg()[0]:.1f} (timings on a shared machine: compare CPU s, read wall s with the load)")
     print("| model | backend | CPU flags (bf16/avx512) | threads | load avg | load s | seed brief s | CPU s "
           "| write s | calls | prompt tok (prefilled) | prefill tok/s | new tok (passes) | decode tok/s "
