@@ -8,6 +8,14 @@ in its own subprocess so that peak RSS and load time are per model.
     .venv/bin/python benchmarks/bench_models.py --models default --configs plain lookup
     .venv/bin/python benchmarks/bench_models.py --cold   # time the GGUF conversion too
 
+Teacher-forced top-1 agreement of other backends with the fp32 reference, on the claim
+prompts the writer sends for the seed brief and one story of each evaluation set (the
+prompts and answers are recorded with ``--reference``, then each backend predicts every
+answer token given the ones before)::
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_models.py --agreement --models default \
+        --backends int8-mixed fbgemm-fp16 int8
+
 ``--cold`` converts into a fresh temporary cache (slow: ~2-3 min and ~10 GB for default).
 
 The seed brief (the claim-level writer end to end on the four seed articles, 120 words),
@@ -17,8 +25,10 @@ in one process with the model loaded first, and as the CLI in a fresh process::
     .venv/bin/python benchmarks/bench_models.py --seed-brief --backends int8 onednn-fp32 --cli
 
 Every row records the backend that ran and the CPU flags it was chosen from; run under
-``SUMMARIZE_CPU_FLAGS=... ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2`` for the
-simulated AVX2-only path (see ``docs/models.md``).
+``SUMMARIZE_CPU_FLAGS=... ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+FBGEMM_ENABLE_INSTRUCTIONS=AVX2`` for the simulated AVX2-only path (the last one caps
+fbgemm's int8 and fp16 kernels, which otherwise use this CPU's AVX-512 and VNNI; see
+``docs/models.md``).
 """
 
 from __future__ import annotations
@@ -216,7 +226,8 @@ def main_seed(args, env: dict) -> None:
                       f"{row['cli_peak_rss_gib']} GiB, load average {os.getloadavg()[0]:.1f}", flush=True)
     print()
     print(f"CPU: {_cpu_name()}; ATEN_CPU_CAPABILITY={os.environ.get('ATEN_CPU_CAPABILITY', '-')} "
-          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}; load average now "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')} "
+          f"FBGEMM_ENABLE_INSTRUCTIONS={os.environ.get('FBGEMM_ENABLE_INSTRUCTIONS', '-')}; load average now "
           f"{os.getloadavg()[0]:.1f} (timings on a shared machine: compare CPU s, read wall s with the load)")
     print("| model | backend | CPU flags (bf16/avx512) | threads | load avg | load s | seed brief s | CPU s "
           "| write s | calls | prompt tok (prefilled) | prefill tok/s | new tok (passes) | decode tok/s "
@@ -231,6 +242,86 @@ def main_seed(args, env: dict) -> None:
               f"| {r['counts'].get('kept', 0)} | {r['counts'].get('fallback', 0)} | "
               f"{r['new_bigrams_pct']} | {r['peak_rss_gib']} | {r.get('cli_s', '')} | "
               f"{r.get('cli_peak_rss_gib', '')} |")
+
+
+# The quality stories whose claim prompts the agreement check uses beside the seed brief
+# (set file, cluster id): the first cluster of each evaluation set.
+AGREEMENT_STORIES = (("multiling2011_en.jsonl", "M000"), ("multinews_val100.jsonl", "MNV47486"),
+                     ("allsides2021_dev.jsonl", "AS6109"))
+
+
+def record_claims(model_name: str, backend: str, data: Path, out: Path) -> None:
+    """Write the seed brief and the agreement stories with ``backend`` and save every claim
+    prompt the writer sent, as token ids, with the greedy continuation that came back."""
+    import summarize
+    from summarize.bench.datasets import load_jsonl
+    from summarize.models import generative
+
+    os.environ["SUMMARIZE_BACKEND"] = backend
+    records, story = [], ["seed"]
+    greedy = generative.GenerativeModel._greedy
+
+    def spy(self, prompt, ids, max_new_tokens, options):
+        new, stats = greedy(self, prompt, ids, max_new_tokens, options)
+        records.append({"story": story[0], "ids": ids, "new": new})
+        return new, stats
+
+    generative.GenerativeModel._greedy = spy
+    texts = {"seed": summarize.brief([str(p) for p in SEEDS], model=model_name, words=120).plain_text}
+    for name, cluster_id in AGREEMENT_STORIES:
+        cluster = next(c for c in load_jsonl(data / name).clusters if c.id == cluster_id)
+        story[0] = cluster_id
+        docs = [{"id": d.id, "text": d.text} for d in cluster.docs]
+        texts[cluster_id] = summarize.brief(docs, model=model_name, words=100).plain_text
+    out.write_text(json.dumps({"backend": backend, "records": records, "texts": texts}))
+
+
+def forced_agreement(model_name: str, backend: str, recorded: Path) -> dict:
+    """Teacher-forced top-1 agreement of ``backend`` with recorded continuations: each
+    prompt plus its recorded answer in one forward pass, the argmax at every answer position
+    compared with the recorded token."""
+    import torch
+
+    from summarize.models.generative import GenerativeModel, _set_threads
+
+    data = json.loads(recorded.read_text())
+    model = GenerativeModel(model_name, backend=backend)
+    model.load()
+    _set_threads(torch)
+    per_story: dict[str, list[int]] = {}
+    mismatched = []
+    with torch.inference_mode():
+        for record in data["records"]:
+            ids, new = record["ids"], record["new"]
+            logits = model._model(input_ids=torch.tensor([ids + new[:-1]])).logits[0, len(ids) - 1:]
+            predicted = logits.argmax(-1).tolist()
+            same = [a == b for a, b in zip(predicted, new)]
+            counts = per_story.setdefault(record["story"], [0, 0])
+            counts[0] += sum(same)
+            counts[1] += len(new)
+            if not all(same):
+                mismatched.append([record["story"], same.index(False), len(new)])
+    agree, total = (sum(c[i] for c in per_story.values()) for i in (0, 1))
+    return {"model": model_name, "backend": model.runtime["backend"], "reference": data["backend"],
+            "prompts": len(data["records"]), "tokens": total, "agreement_pct": round(100 * agree / total, 2),
+            "per_story_pct": {k: round(100 * a / n, 1) for k, (a, n) in per_story.items()},
+            "mismatches (story, first position, answer tokens)": mismatched}
+
+
+def main_agreement(args, env: dict) -> None:
+    with tempfile.TemporaryDirectory(prefix="summarize-agree-") as folder:
+        recorded = Path(folder) / "claims.json"
+        done = subprocess.run([sys.executable, __file__, "--record-child", args.models[0], args.reference,
+                               str(recorded), "--data", args.data], env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"recording with {args.reference} failed:\n{done.stderr[-2000:]}")
+        print(f"recorded with {args.reference}: " + json.dumps(json.loads(recorded.read_text())["texts"]), flush=True)
+        for backend in args.backends:
+            row = child_result([sys.executable, __file__, "--agree-child", args.models[0], backend,
+                                str(recorded)], env, f"{args.models[0]}/{backend}")
+            if row is not None:
+                print(json.dumps(row), flush=True)
+    print(f"CPU: {_cpu_name()}")
 
 
 def _cpu_name() -> str:
@@ -256,7 +347,23 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=120, help="with --seed-brief")
     parser.add_argument("--cli", action="store_true", help="with --seed-brief: also time the CLI")
     parser.add_argument("--seed-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--agreement", action="store_true",
+                        help="teacher-forced top-1 agreement of --backends with --reference on the claim "
+                             "prompts of the seed brief and one story per evaluation set (first --models)")
+    parser.add_argument("--reference", default="onednn-fp32", help="with --agreement")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="with --agreement")
+    parser.add_argument("--record-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--agree-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.record_child:
+        model_name, backend, out = args.record_child
+        record_claims(model_name, backend, Path(args.data), Path(out))
+        return
+    if args.agree_child:
+        model_name, backend, recorded = args.agree_child
+        print("RESULT " + json.dumps(forced_agreement(model_name, backend, Path(recorded))), flush=True)
+        return
 
     if args.seed_child:
         print("RESULT " + json.dumps(seed_brief(*args.seed_child, args.words)), flush=True)
@@ -272,6 +379,9 @@ def main() -> None:
         env["SUMMARIZE_CACHE_DIR"] = tempfile.mkdtemp(prefix="summarize-bench-")
     if args.seed_brief:
         main_seed(args, env)
+        return
+    if args.agreement:
+        main_agreement(args, env)
         return
     rows = []
     for model_name in args.models:

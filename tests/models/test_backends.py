@@ -94,8 +94,8 @@ def cpu(monkeypatch, flags: str, backend: str | None = None) -> None:
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
-    (AVX2_ONLY, "fbgemm-fp16"),
-    (AVX512_NO_BF16, "fbgemm-fp16"),  # bf16 would run, emulated, but it is not faster
+    (AVX2_ONLY, "int8-mixed"),
+    (AVX512_NO_BF16, "int8-mixed"),  # bf16 would run, emulated, but it is not faster
     (AVX512_BF16, "onednn-bf16"),
     (AMX, "onednn-bf16"),
     (AVX2_ONLY.replace(" f16c", ""), "onednn-fp32"),  # fbgemm's fp16 needs F16C
@@ -103,7 +103,7 @@ def cpu(monkeypatch, flags: str, backend: str | None = None) -> None:
 def test_auto_follows_the_cpu_flags(monkeypatch, flags, expected):
     if not cpu_linear.available():
         pytest.skip("this torch build has no oneDNN")
-    if expected == "fbgemm-fp16" and not cpu_linear.half_available():
+    if expected == "int8-mixed" and not (cpu_linear.half_available() and cpu_linear.int8_available()):
         expected = "onednn-fp32"  # a torch build without fbgemm (not x86)
     cpu(monkeypatch, flags)
     assert resolve_backend() == expected
@@ -161,8 +161,9 @@ def test_backend_problem_names_the_missing_flag():
 # --- a model loaded on a simulated CPU ----------------------------------------------------
 
 
-def test_avx2_only_cpu_loads_with_fp16_weights_and_never_calls_the_bf16_op(monkeypatch, tiny_llama, reorders):
-    if not cpu_linear.half_available():
+def test_avx2_only_cpu_loads_with_fp16_and_int8_weights_and_never_calls_the_bf16_op(
+        monkeypatch, tiny_llama, reorders):
+    if not (cpu_linear.half_available() and cpu_linear.int8_available()):
         pytest.skip("this torch build has no fbgemm")
     cpu(monkeypatch, AVX2_ONLY)
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
@@ -170,9 +171,11 @@ def test_avx2_only_cpu_loads_with_fp16_weights_and_never_calls_the_bf16_op(monke
     model = GenerativeModel(tiny_llama)
     model.load()
     assert torch.bfloat16 not in reorders.dtypes
-    layers = [m for m in model._model.modules() if isinstance(m, cpu_linear.HalfLinear)]
-    assert len(layers) == 2 * 7 + 1  # q k v o gate up down per layer, and the head
-    assert model.runtime["backend"] == "fbgemm-fp16"  # never int8 by itself (see docs/models.md)
+    half = [m for m in model._model.modules() if isinstance(m, cpu_linear.HalfLinear)]
+    int8 = [m for m in model._model.modules() if isinstance(m, cpu_linear.Int8Linear)]
+    assert len(half) == 2 * 5 + 1  # q k v o down per layer, and the head
+    assert len(int8) == 2 * 2  # gate and up per layer
+    assert model.runtime["backend"] == "int8-mixed"  # never all-int8 by itself (docs/models.md)
     assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
 
 
@@ -282,8 +285,52 @@ def test_int8_linear_stays_close_to_fp32():
     got = cpu_linear.Int8Linear(layer.weight, layer.bias)(x)
     assert got.shape == exact.shape and got.dtype == torch.float32
     error = (got - exact).norm() / exact.norm()
-    assert error < 0.02, error  # 8-bit weights, 7-bit activations
+    assert error < 0.02, error  # 7-bit weights, 8-bit activations
     assert (got - exact).abs().max() > 0  # really quantized, not a float copy
+
+
+def test_int8_weights_leave_room_in_16_bit_pair_sums():
+    """AVX2 without VNNI adds two u8 x s8 products into a saturating int16: with 8-bit
+    activations (0..255) the weights must stay within 63 so that no pair overflows."""
+    if not cpu_linear.int8_available():
+        pytest.skip("this torch build has no fbgemm")
+    torch.manual_seed(0)
+    weight = torch.randn(64, 128)
+    weight[3, 7] = 40.0  # one channel's outlier sets that channel's scale
+    packed = cpu_linear.Int8Linear(weight, None)
+    quantized, _ = torch.ops.quantized.linear_unpack(packed._packed)
+    levels = quantized.int_repr()
+    assert int(levels.abs().max()) == cpu_linear.WEIGHT_LEVELS == 63
+    assert 2 * 255 * cpu_linear.WEIGHT_LEVELS <= 2**15 - 1
+    assert torch.equal(levels[:, -2:], torch.zeros(64, 2, dtype=levels.dtype))  # the pins weigh nothing
+
+
+def test_int8_mixed_runs_only_the_mlp_inputs_in_int8(monkeypatch, tiny_llama, reorders):
+    """int8 for the MLP's gate and up projections (a norm's output comes in); the down
+    projection (gate*up: the massive activations), the attention and the head keep fp16."""
+    if problem := cpu_linear.backend_problem("int8-mixed", frozenset(AVX2_ONLY.split())):
+        pytest.skip(problem)
+    cpu(monkeypatch, AVX2_ONLY, backend="int8-mixed")
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    reorders.avx2 = True
+    model = GenerativeModel(tiny_llama)
+    model.load()
+    kinds = {name.rsplit(".", 1)[-1]: type(m).__name__ for name, m in model._model.named_modules()
+             if isinstance(m, cpu_linear.Int8Linear | cpu_linear.HalfLinear)}
+    assert kinds == {**dict.fromkeys(["q_proj", "k_proj", "v_proj", "o_proj", "down_proj", "lm_head"],
+                                     "HalfLinear"), "gate_proj": "Int8Linear", "up_proj": "Int8Linear"}
+    assert sum(isinstance(m, cpu_linear.Int8Linear) for m in model._model.modules()) == 2 * 2
+    assert not any(type(m) is torch.nn.Linear for m in model._model.modules())
+    assert torch.bfloat16 not in reorders.dtypes
+    assert model.runtime == {**model.runtime, "requested": "int8-mixed", "backend": "int8-mixed"}
+    assert model.generate("w1 w2 w3", max_new_tokens=3).new_tokens >= 1
+
+
+def test_int8_mixed_needs_avx2_and_f16c():
+    for missing in ("avx2", "f16c"):
+        flags = frozenset(f for f in AVX2_ONLY.split() if f != missing)
+        problem = cpu_linear.backend_problem("int8-mixed", flags)
+        assert problem is not None and missing in problem
 
 
 def test_forcing_int8_runs_on_avx2_and_generates(monkeypatch, tiny_llama, reorders):
@@ -329,14 +376,30 @@ def test_fp16_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, reason="measured: int8 still quantizes activations; with one scale per "
-                   "row the 135M model's logits reach cosine 0.90 (per tensor: -0.54), so auto never picks int8")
+@pytest.mark.xfail(strict=True, reason="measured: with every decoder linear in int8 the 135M model's "
+                   "argmaxes agree with fp32 at 81% of positions (cosine 0.97), so auto never picks int8")
 def test_int8_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
     """The packaged 135M model under int8 against fp32 (fails today: see the xfail reason)."""
     if not cpu_linear.int8_available():
         pytest.skip("this torch build has no fbgemm")
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
     _assert_close_logits(_tiny_logits("onednn-fp32"), _tiny_logits("int8"))
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_int8_mixed_logits_stay_close_to_fp32_on_the_tiny_model(monkeypatch):
+    """The packaged 135M model with int8 gate/up projections (auto's choice without native
+    bf16) against fp32. Measured: cosine min 0.969 / mean 0.997, 26 of 27 argmaxes the same
+    (all-int8: 22 of 27). The 1.5B model is closer still (docs/models.md: 99.8% top-1)."""
+    if problem := cpu_linear.backend_problem("int8-mixed"):
+        pytest.skip(problem)
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    exact, got = _tiny_logits("onednn-fp32"), _tiny_logits("int8-mixed")
+    cosine = torch.nn.functional.cosine_similarity(exact, got, dim=-1)
+    assert cosine.min() > 0.95 and cosine.mean() > 0.99, cosine
+    assert (exact.argmax(-1) == got.argmax(-1)).float().mean() >= 0.9
+    assert not torch.equal(exact, got)  # really quantized
 
 
 @pytest.mark.slow
@@ -372,7 +435,8 @@ def test_int8_gives_each_row_its_own_scale():
     x[0] *= 1000  # e.g. the first token's massive activations
     packed = cpu_linear.Int8Linear(layer.weight, layer.bias)
     together, alone = packed(x), packed(x[1:])
-    assert torch.allclose(together[1:], alone, atol=1e-5)  # the same whatever the batch
+    assert torch.equal(together[1:], alone)  # the same whatever the batch (the pinned range)
+    assert torch.equal(packed(x[2:3]), alone[1:2])
     exact = layer(x[1:]).detach()
     assert (alone - exact).norm() / exact.norm() < 0.02
 
@@ -404,12 +468,17 @@ def _hf_greedy(model, prompt, max_new_tokens):
     return out[0, inputs["input_ids"].shape[1]:].tolist()
 
 
+@pytest.mark.parametrize("backend", ["onednn-fp32", "int8-mixed"])
 @pytest.mark.parametrize("lookup", [None, 4])
-def test_greedy_loop_with_prefix_cache_equals_transformers_generate(monkeypatch, chat_llama, lookup):
+def test_greedy_loop_with_prefix_cache_equals_transformers_generate(monkeypatch, chat_llama, lookup, backend):
+    """Also with int8 linears: a row's quantization grid does not depend on the other rows,
+    so a prompt prefilled after a cached prefix sees the numbers it would in one piece."""
     from summarize.models.generative import DecodingOptions
 
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
-    model = GenerativeModel(chat_llama, backend="onednn-fp32" if cpu_linear.available() else "reference")
+    if backend == "int8-mixed" and (problem := cpu_linear.backend_problem(backend)):
+        pytest.skip(problem)
+    model = GenerativeModel(chat_llama, backend=backend if cpu_linear.available() else "reference")
     model.load()
     system = {"role": "system", "content": " ".join(f"w{i}" for i in range(3, 40))}
     seen = []
