@@ -436,7 +436,8 @@ class _Batch:
     n: int
     nodes: Groups
     pairs: np.ndarray
-    sims: np.ndarray
+    sims: np.ndarray  # the whole links: embedding part + lexical part
+    words: np.ndarray  # the lexical part of each link alone
     density: np.ndarray
     dense0: np.ndarray
     size0: np.ndarray
@@ -581,7 +582,8 @@ class StoryIndex:
             pairs.append(found)
             sims.append(np.einsum("ij,ij->i", dense0[found[:, 0]], dense0[found[:, 1]]))
         pairs, sims = unique_pairs(np.concatenate(pairs), np.concatenate(sims))
-        sims = sims + nodes.lexical_dots(pairs)
+        words = nodes.lexical_dots(pairs)
+        sims = sims + words
         density = np.zeros(n)
         if opts.density_neighbors > 0:
             mean = sims / (size0[pairs[:, 0]] * size0[pairs[:, 1]]) if len(pairs) else sims
@@ -592,7 +594,7 @@ class StoryIndex:
         return _Batch(arts=arts, texts=[(r[0].title, r[1], r[2]) for r in ready], terms=terms,
                       emb=emb,
                       lexical=lexical, m=m, n=n, nodes=nodes, pairs=pairs, sims=sims,
-                      density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
+                      words=words, density=density, dense0=dense0, size0=size0, lo0=lo0, hi0=hi0, sq0=sq0,
                       df=df)
 
     def _rescore(self, g: _Batch, weight: float, only: np.ndarray | None = None):
@@ -647,9 +649,7 @@ class StoryIndex:
         # is one whose storylines share their words, and the words do not move with the
         # embedder, while int8 vectors moved two AllSides stories across a bar on the whole
         # links (docs/clustering.md, "Crowding on the words").
-        a, b = g.pairs[:, 0], g.pairs[:, 1]
-        words = g.sims - np.einsum("ij,ij->i", g.dense0[a], g.dense0[b]) if opts.split_words else None
-        crowd = self.crowding(g, groups, words)
+        crowd = self.crowding(g, groups, g.words if opts.split_words else None)
         crowded = [k for k, group in enumerate(groups)
                    if len(group) > 1 and group[0] >= m
                    and crowd[group].mean() >= opts.split_crowding]
