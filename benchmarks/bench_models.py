@@ -282,12 +282,12 @@ def forced_agreement(model_name: str, backend: str, recorded: Path) -> dict:
     compared with the recorded token."""
     import torch
 
-    from summarize.models.generative import GenerativeModel, _set_threads
+    from summarize.models.generative import GenerativeModel, set_threads
 
     data = json.loads(recorded.read_text())
     model = GenerativeModel(model_name, backend=backend)
     model.load()
-    _set_threads(torch)
+    set_threads(torch)
     per_story: dict[str, list[int]] = {}
     mismatched = []
     with torch.inference_mode():

@@ -250,7 +250,7 @@ class GenerativeModel:
 
         options = options or self.default_options
         self.load()
-        _set_threads(torch)
+        set_threads(torch)
         inputs = self._encode(prompt)
         prompt_tokens = int(inputs["input_ids"].shape[1])
         if self._own_loop(options):
@@ -307,7 +307,7 @@ class GenerativeModel:
         from dataclasses import replace
 
         self.load()
-        _set_threads(torch)
+        set_threads(torch)
         options = replace(options, prompt_lookup_num_tokens=None, assistant=None)
         encoded = [self._encode(p)["input_ids"][0] for p in prompts]
         config = self._generation_config(max_new_tokens, options)
@@ -538,7 +538,7 @@ def _load_pretrained(source: str, backend: str) -> tuple[Any, Any]:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # no "Loading weights" bars on the user's stderr
-    _set_threads(torch)
+    set_threads(torch)
     local_only = _offline() or Path(source).is_dir()
     try:
         config = AutoConfig.from_pretrained(source, local_files_only=local_only)
@@ -668,7 +668,8 @@ def _busy_cores(interval: float = 0.2) -> float | None:
     return (1 - (idle1 - idle0) / (total1 - total0)) * (os.cpu_count() or 1)
 
 
-def _set_threads(torch: Any) -> None:
-    # An explicit OMP_NUM_THREADS is the user's choice; torch already follows it.
+def set_threads(torch: Any) -> None:
+    """Set torch's thread count to :func:`choose_threads`, unless ``OMP_NUM_THREADS`` is
+    set (an explicit choice of the user's, which torch already follows)."""
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(choose_threads())
