@@ -165,12 +165,7 @@ def _cut(text: str, span: tuple[int, int]) -> str:
 def _allowed(text: str, span: tuple[int, int]) -> bool:
     """Each kind's pattern admits only furniture, a connective, a restated figure or a
     complementiser; what is left to check is that the span is not inside a quotation."""
-    return not _inside_quote(text, span[0])
-
-
-def _inside_quote(text: str, position: int | None) -> bool:
-    before = text[:position]
-    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+    return not hygiene.quote_open(text[:span[0]])
 
 
 def _still_whole(text: str, names: frozenset[str]) -> bool:
@@ -201,7 +196,7 @@ class Compressor:
         key = (text, sentence.article_id, sentence.start)
         if key not in self._done:
             article = self._texts.get(sentence.article_id, "")
-            if _inside_quote(article[article.rfind("\n", 0, sentence.start) + 1:sentence.start], None):
+            if hygiene.quote_open(article[article.rfind("\n", 0, sentence.start) + 1:sentence.start]):
                 self._done[key] = text
             else:
                 if sentence.article_id not in self._names:

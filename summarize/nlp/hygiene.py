@@ -183,6 +183,12 @@ def _foreign(body: str) -> bool:
     return foreign >= 3 and foreign > sum(t in _ENGLISH_WORDS for t in tokens)
 
 
+def quote_open(before: str) -> bool:
+    """Whether a quotation opened in ``before`` is still open at its end: more curly opening
+    marks than closing ones, or an odd number of straight ones."""
+    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+
+
 def inside_quotation(article: str, start: int) -> bool:
     """Whether the sentence at offset ``start`` of ``article`` opens inside a quotation of
     several sentences: its paragraph's quote marks pair up, and one is open before it.
@@ -197,8 +203,7 @@ def inside_quotation(article: str, start: int) -> bool:
     paragraph = article[low:high if high >= 0 else len(article)]
     if unbalanced_quotes(paragraph):
         return False
-    before = article[low:start]
-    return before.count("“") > before.count("”") or before.count('"') % 2 == 1
+    return quote_open(article[low:start])
 
 
 def problem(text: str, names: frozenset[str] = frozenset()) -> str:
