@@ -419,6 +419,14 @@ def cluster_vectors(
     return labels
 
 
+def _group_index(groups: list[list[int]], n: int) -> np.ndarray:
+    """Per node of ``n`` (every node in one of ``groups``), the index of its group."""
+    index = np.empty(n, np.int64)
+    for k, group in enumerate(groups):
+        index[group] = k
+    return index
+
+
 # --- the index of stories, and the public entry points ----------------------------------
 
 
@@ -631,9 +639,7 @@ class StoryIndex:
         *other* groups, missing ones counted as ``density_prior`` (0 for indexed stories);
         ``sims``: the links to read instead of ``g.sims`` (one per pair of ``g.pairs``)."""
         opts, m = self.options, g.m
-        label = np.empty(m + g.n, np.int64)
-        for k, group in enumerate(groups):
-            label[group] = k
+        label = _group_index(groups, m + g.n)
         a, b = g.pairs[:, 0], g.pairs[:, 1]
         sims = g.sims if sims is None else sims
         near = decayed(sims / (g.size0[a] * g.size0[b]), g.pairs, g.lo0, g.hi0, opts)
@@ -669,9 +675,7 @@ class StoryIndex:
         )
         fine = agglomerate(nodes, g.pairs[inside], sims[inside],
                            replace(opts, threshold=opts.split_threshold), bonus=bonus[inside])
-        piece = np.empty(m + g.n, np.int64)
-        for k, group in enumerate(fine):
-            piece[group] = k
+        piece = _group_index(fine, m + g.n)
         split = set(crowded)
         out = [group for k, group in enumerate(groups) if k not in split]
         for k in crowded:
