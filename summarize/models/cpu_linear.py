@@ -362,9 +362,7 @@ def pack_linears(
         if child is head:
             half_head = dtype != torch.float32 and half_available()
             packed = HalfLinear(source, bias) if half_head else PackedLinear(source, bias)
-        elif child_name in int8_for:
-            packed = Int8Linear(source, bias)
-        elif dtype == torch.qint8:
+        elif dtype == torch.qint8 or child_name in int8_for:
             packed = Int8Linear(source, bias)
         elif dtype == torch.float16:
             packed = HalfLinear(source, bias)
