@@ -64,7 +64,7 @@ from summarize.events.linkage import (
 )
 from summarize.events.threads import ThreadSettings, ThreadTerms, assign_threads
 from summarize.nlp.embed import Embedder
-from summarize.nlp.text import names_and_numbers
+from summarize.nlp.text import given_terms, names_and_numbers
 from summarize.records import Article, Skipped, Story
 
 __all__ = [
@@ -342,10 +342,6 @@ def _weights(opts: ClusterOptions) -> np.ndarray:
     return np.sqrt(w / w.sum())
 
 
-def _terms(terms: list[str]) -> list[str]:
-    return terms  # documents already split into names and numbers
-
-
 def _hashed_counts(leads: list[str], fulls: list[str], terms: list[list[str]],
                    opts: ClusterOptions) -> sp.csr_matrix:
     """Hashed word counts of the whole texts and of the leads, and the names and numbers
@@ -357,7 +353,7 @@ def _hashed_counts(leads: list[str], fulls: list[str], terms: list[list[str]],
     )
     names = HashingVectorizer(
         n_features=opts.hash_features, alternate_sign=False, norm=None,
-        analyzer=_terms,
+        analyzer=given_terms,
     )
     mentioned = names.transform(terms)
     mentioned.data[:] = 1.0  # a name or number counts once, however often it recurs

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from summarize.errors import ModelError, ResourceMissingError
 from summarize.events.linkage import row_dots
-from summarize.nlp.text import names_and_numbers
+from summarize.nlp.text import given_terms, names_and_numbers
 
 __all__ = ["FEATURES", "PairModel", "PairTexts", "load_pair_model", "pair_features"]
 
@@ -74,10 +74,6 @@ class PairTexts:
     leads: list[str]
     fulls: list[str]
     terms: list[list[str]] | None = None  # names_and_numbers of each whole text, if known
-
-
-def _tokens(tokens: list[str]) -> list[str]:
-    return tokens  # the documents are already lists of terms
 
 
 def _binary(texts: list[str], analyzer) -> sp.csr_matrix:
@@ -160,8 +156,8 @@ def pair_features(
     out[:, 0] = np.einsum("ij,ij->i", embeddings[a], embeddings[b])
     out[:, 1:4] = part_cosines
     terms = texts.terms or [names_and_numbers(text) for text in texts.fulls]
-    names = _binary([[t for t in ts if not t.startswith("#")] for ts in terms], _tokens)
-    figures = _binary([[t for t in ts if t.startswith("#")] for ts in terms], _tokens)
+    names = _binary([[t for t in ts if not t.startswith("#")] for ts in terms], given_terms)
+    figures = _binary([[t for t in ts if t.startswith("#")] for ts in terms], given_terms)
     out[:, 4] = _jaccard(names, pairs, _idf(names))
     out[:, 5] = _jaccard(figures, pairs, _idf(figures))
     heads = [t or " ".join(lead.split()[:15]) for t, lead in zip(texts.titles, texts.leads)]

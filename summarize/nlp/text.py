@@ -127,6 +127,12 @@ def names_and_numbers(text: str) -> list[str]:
     return names + ["#" + m.group().replace(",", "") for m in _FEATURE_NUMBER.finditer(text)]
 
 
+def given_terms(terms: list[str]) -> list[str]:
+    """A scikit-learn ``analyzer`` for documents already split into terms (such as
+    :func:`names_and_numbers` computed once and reused): the terms as they are."""
+    return terms
+
+
 def content_hash(text: str) -> str:
     """The identity of an article's text for de-duplication: sha1 of its words, whitespace
     normalised (the same text re-wrapped is the same article)."""
