@@ -106,6 +106,8 @@ def run(system: str, clusters, words: str) -> dict:
         per_cluster.append({"cluster": cluster.id, "words": limit, **{
             f"{metric}_{measure}": round(100 * score.get(metric, measure=measure), 3)
             for metric in METRICS for measure in ("recall", "f1")}})
+        # The brief and each sentence's status, to read against the sources.
+        per_cluster[-1]["brief"] = [[s.status, s.text] for s in b.sentences]
         sentences += len(b.sentences)
         faithful_count += sum(faithful(s) for s in b.sentences)
         inventions += [{"cluster": cluster.id, **x} for x in invented_facts(b)]
@@ -124,7 +126,7 @@ def run(system: str, clusters, words: str) -> dict:
     return {
         "system": system,
         "clusters": n,
-        **{key: round(sum(c[key] for c in per_cluster) / n, 2) for key in per_cluster[0] if key != "cluster"},
+        **{key: round(sum(c[key] for c in per_cluster) / n, 2) for key in per_cluster[0] if key not in ("cluster", "brief")},
         "faithfulness": round(100 * faithful_count / max(1, sentences), 2),
         "invented": len(inventions),
         "inventions": inventions,

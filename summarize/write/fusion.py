@@ -96,14 +96,43 @@ _LEADING_DATE = re.compile(
 )
 
 
-def lost(text: str, representative: str) -> list[str]:
-    """Numbers and date words of ``representative`` that ``text`` dropped (the when/how many).
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(),
+                                                           start=3)})
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(w for w in _NUMBER_WORDS if w not in ("zero", "one")) +
+                          r"|hundreds?|thousands?|millions?|billions?|dozens?)\b", re.IGNORECASE)
+# Who reported it: the part of a sentence compression may drop, names and all ("according to
+# the British Ministry of Defence", "Officials in Ankara said").
+_ATTRIBUTION = re.compile(r"\baccording to\b[^,;.]*|[^,;.\u2014]*\b(?:said|says|told|reported)\b",
+                          re.IGNORECASE)
 
-    A date that heads the representative as a dateline (:data:`_LEADING_DATE`) is not
-    required; a date inside the sentence ("died in the December 26 tsunami") is.
+
+def _number_words(text: str) -> set[str]:
+    """Number words of ``text`` as their value ("fifteen" -> "15"; "million" stays a word)."""
+    return {_NUMBER_WORDS.get(m.group(0).lower(), m.group(0).lower().rstrip("s")) for m in _NUMBER_WORD.finditer(text)}
+
+
+def lost(text: str, representative: str) -> list[str]:
+    """Numbers, date words and names of ``representative`` that ``text`` dropped (the who,
+    where, when and how many).
+
+    A number may be kept in words or figures ("Fifteen" or "15"). Names in the attribution
+    (:data:`_ATTRIBUTION`) may go with it. A date that heads the representative as a
+    dateline (:data:`_LEADING_DATE`) is not required; a date inside the sentence ("died in
+    the December 26 tsunami") is.
     """
     body = _LEADING_DATE.sub("", representative, count=1)
-    return sorted(numbers_in(body) - numbers_in(text)) + sorted(dates_in(body) - dates_in(text))
+    numbers = numbers_in(text) | _number_words(text)
+    dropped = sorted((numbers_in(body) | _number_words(body)) - numbers)
+    names = {n for n in names_in(_ATTRIBUTION.sub(" ", body)) if " " not in n and not dates_in(n)}
+    # Another form of the same name is kept ("Iran" for "Iranian"): a word of the text
+    # sharing all but the name's last three letters (at least four).
+    names = [n for n in missing_names(names, text, possessive=True)
+             if n.lower()[:max(4, len(n) - 3)] not in {w.lower()[:max(4, len(n) - 3)]
+                                                        for w in re.findall(r"[A-Za-z]{4,}", text)}]
+    return dropped + sorted(dates_in(body) - dates_in(text)) + names
 
 
 @dataclass(frozen=True)
