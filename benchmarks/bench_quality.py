@@ -140,15 +140,20 @@ def run(system: str, clusters, words: str) -> dict:
     }
 
 
-def paired_interval(a: list[float], b: list[float], resamples: int = 2000, seed: int = 0) -> tuple:
-    """Mean of ``b - a`` and its bootstrap 95% interval over clusters (paired)."""
+def paired_interval(a: list[float], b: list[float], sets: list[str] | None = None, resamples: int = 2000,
+                    seed: int = 0) -> tuple:
+    """Mean of ``b - a`` over the evaluation sets (each set's mean counts once, whatever its
+    number of clusters) and its bootstrap 95% interval: clusters resampled within each set,
+    paired."""
     import numpy as np
 
     diff = np.asarray(b) - np.asarray(a)
+    labels = np.asarray(sets if sets is not None else [""] * len(diff))
     rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), size=(resamples, len(diff)))].mean(axis=1)
-    return round(float(diff.mean()), 2), round(float(np.percentile(means, 2.5)), 2), \
-        round(float(np.percentile(means, 97.5)), 2)
+    groups = [diff[labels == name] for name in dict.fromkeys(labels.tolist())]
+    means = np.mean([g[rng.integers(0, len(g), size=(resamples, len(g)))].mean(axis=1) for g in groups], axis=0)
+    mean = float(np.mean([g.mean() for g in groups]))
+    return round(mean, 2), round(float(np.percentile(means, 2.5)), 2), round(float(np.percentile(means, 97.5)), 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--words takes a number of words or 'ref'")
     if args.facts:
         return facts(args)
-    clusters = []
+    clusters, set_of = [], []
     for name in SETS:
         clusters += list(load_jsonl(Path(args.data_dir) / name).clusters[args.start:args.start + args.per_set])
+        set_of += [name] * (len(clusters) - len(set_of))
     meta = {"words": args.words, "start": args.start, "per_set": args.per_set, "sets": SETS}
     rows = []
     for system in args.systems:
@@ -189,17 +195,26 @@ def main(argv: list[str] | None = None) -> int:
         print("| " + " | ".join(str(row[h]) for h in header) + f" | {backend} |")
     base = next((r for r in rows if r["system"] == "extractive"), None)
     if base:
-        print("\nPaired difference to extractive (mean, bootstrap 95% interval over clusters):")
+        print("\nPaired difference to extractive (mean over the sets, bootstrap 95% interval, clusters "
+              "resampled within each set):")
         for row in rows:
             if row is base:
                 continue
             parts = []
             for key in ("rouge1_recall", "rouge2_recall", "rouge1_f1", "rouge2_f1"):
                 mean, low, high = paired_interval([c[key] for c in base["per_cluster"]],
-                                                  [c[key] for c in row["per_cluster"]])
+                                                  [c[key] for c in row["per_cluster"]], set_of)
                 row[f"delta_{key}"] = [mean, low, high]
                 parts.append(f"{key} {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
             print(f"- {row['system']}: " + "; ".join(parts))
+            for name in SETS:  # each set's mean difference, to see where a change wins or loses
+                pairs = [(a, b) for a, b, n in zip(base["per_cluster"], row["per_cluster"], set_of) if n == name]
+                if pairs:
+                    row.setdefault("delta_by_set", {})[name] = [
+                        round(sum(b[k] - a[k] for a, b in pairs) / len(pairs), 2)
+                        for k in ("rouge1_recall", "rouge2_recall")]
+                    print(f"    {name} ({len(pairs)}): R-1 recall {row['delta_by_set'][name][0]:+.2f}, "
+                          f"R-2 recall {row['delta_by_set'][name][1]:+.2f}")
         Path(args.out).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
     return 0
 
