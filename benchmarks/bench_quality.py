@@ -91,6 +91,7 @@ def run(system: str, clusters, words: str) -> dict:
     per_cluster = []
     sentences = faithful_count = 0
     inventions: list[dict] = []
+    added = 0
     new_bigrams = all_bigrams = 0
     counts = {"kept": 0, "repaired": 0, "dropped": 0, "extracted": 0, "fallback": 0}
     seconds = 0.0
@@ -117,6 +118,7 @@ def run(system: str, clusters, words: str) -> dict:
         all_bigrams += len(own)
         for key in counts:
             counts[key] += int(b.metadata["counts"].get(key, 0))
+        added += int(b.metadata["writer"].get("claims_added", 0))  # claims beyond the extractive choice
         runtime = runtime or b.metadata["writer"].get("runtime")
         print(f"  {system} {cluster.id}: R-1 {per_cluster[-1]['rouge1_recall']:.1f} "
               f"R-2 {per_cluster[-1]['rouge2_recall']:.1f} ({time.perf_counter() - start:.0f} s)",
@@ -133,6 +135,7 @@ def run(system: str, clusters, words: str) -> dict:
         "abstractiveness": round(100 * new_bigrams / max(1, all_bigrams), 2),
         "verifier_pass": round(100 * counts["kept"] / checked, 1) if checked else None,
         "sentences": sentences,
+        "added": added,
         **counts,
         "s_per_brief": round(seconds / n, 1),
         "runtime": runtime,
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
     header = ["system", "clusters", "rouge1_recall", "rouge2_recall", "rougeL_recall", "rouge1_f1", "rouge2_f1",
-              "faithfulness", "invented", "abstractiveness", "verifier_pass", "kept", "repaired", "fallback", "extracted",
+              "faithfulness", "invented", "abstractiveness", "verifier_pass", "kept", "repaired", "fallback", "extracted", "added",
               "s_per_brief"]
     print("| " + " | ".join(header) + " | backend |")
     print("|" + "---|" * (len(header) + 1))

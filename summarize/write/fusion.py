@@ -27,7 +27,7 @@ that say the same thing keeps the who/what/when/where while saying it once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from summarize.evidence.select import Selected
@@ -142,6 +142,7 @@ class Claim:
     selected: Selected
     sources: tuple[str, ...]
     pool: tuple[str, ...] = ()  # every member sentence of the group: the sentence's citations
+    cap: int | None = None  # most words left in the brief for it (a further claim), if fewer
 
     @property
     def fused(self) -> bool:
@@ -151,7 +152,8 @@ class Claim:
     def limit(self) -> int:
         """Most words the generated sentence may have."""
         rep = words(self.sources[0])
-        return rep + EXTRA_WORDS if self.fused else rep
+        own = rep + EXTRA_WORDS if self.fused else rep
+        return own if self.cap is None else min(own, self.cap)
 
 
 def adds_facts(text: str, shown: list[str]) -> bool:
@@ -339,6 +341,8 @@ class FusionWriter(AbstractiveWriter):
                 break
             batch = [fitting[0]] if one_by_one else _round(claims, fitting, room - total)
             pending = [i for i in pending if i not in batch]
+            for i in batch:  # the prompt asks for a sentence that fits the room left
+                claims[i] = replace(claims[i], cap=room - total)
             write_claims(batch)
             asked += len(batch)
             for i in batch:
@@ -359,6 +363,7 @@ class FusionWriter(AbstractiveWriter):
                 "claims": [report[i] for i in kept],
                 "claims_offered": len(claims),
                 "claims_selected": len(base),  # the extractive writer's choice, all written
+                "claims_added": len(kept) - len(base),  # further claims in the room rewriting freed
                 "claims_generated": len(answers),  # sent to the model (the rest were not needed)
                 "fallbacks": sum(report[i]["status"] == "fallback" for i in kept),
                 "withheld_evidence": withheld,  # read as instructions to the model (injection)
