@@ -5,14 +5,16 @@ sentences (2-4 outlets reporting the same thing) and fuses them into one sentenc
 keeps every number, name and date; a claim only one outlet reports is compressed, only by
 dropping attributions, asides and repeated context (``prompts/claim.*.j2``); a short one
 with none of these (:func:`nothing_to_drop`) is taken as it is, without asking the model.
-Claims are written in the order the brief takes them (support, then salience) until the
-word budget is filled, so no claim the brief leaves out costs a call: claim after claim
+The claims written are the extractive writer's choice (the ILP at the budget), all of them;
+the words their rewriting frees go to a few further claims of a larger selection, best
+supported first, never past the extractive brief's length, so the brief states what the
+extractive brief states and the model adds content only by making room. Claim after claim
 when the model drafts tokens ahead (prompt lookup, the packaged models' default; measured
-faster than a batch), else in batches whose source sentences fill the words still missing.
+faster than a batch), else in batches.
 
 A sentence is a promise to a reader, so every generated sentence is checked here before it
 reaches the brief: a number, name or date its group's sentences lack (invented), or a
-number or date of the representative sentence it dropped (lost who/when), and it is
+number, date or name of the representative sentence it dropped (lost who/where/when), and it is
 replaced by the representative source sentence (the extractive choice). The group's
 outlets are its citations by construction (:attr:`Draft.origins`); the attribute stage
 then checks the support of each generated sentence against the group's sentences again
@@ -48,7 +50,7 @@ from summarize.write.abstractive import (
 from summarize.write.base import Draft, EvidenceItem
 
 MAX_MEMBERS = 4  # sentences shown per claim: the representative and up to 3 other outlets
-FILL = 1.3  # claims offered per brief word: fused sentences are shorter than their sources
+FILL = 1.3  # further claims come from the selection at this many times the budget
 EXTRA_WORDS = 6  # a fused sentence may be this much longer than its representative
 MAX_NEW_TOKENS = 96
 TOKENS_PER_WORD = 1.4  # Qwen2.5 tokens per word of English news, names and numbers included
@@ -218,7 +220,7 @@ def check(text: str, claim: Claim) -> str | None:
 
 
 def ranked(claims: list[Claim]) -> list[int]:
-    """Claim indexes in the order the brief takes them: support, then salience, then story order."""
+    """Claim indexes in the order further claims are taken: support, then salience, then story order."""
     return sorted(range(len(claims)), key=lambda i: (-claims[i].selected.group.support,
                                                      -claims[i].selected.group.salience, i))
 
