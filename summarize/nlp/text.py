@@ -24,7 +24,7 @@ _WORDS_DATELINE = re.compile(
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*")
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
 _NUM = re.compile(r"\d[\d,.]*\d|\d")
-_NAME = re.compile(r"(?<!^)(?<![.!?]\s)(?<![\w'’])([A-Z][\w'’.-]*[A-Za-z])")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)(?<![\w'’])([A-Z][\w'’.-]*[A-Za-z])(?!\d)")  # "AF447" is a code
 _NAME_STOP = {"The", "A", "An", "In", "On", "At", "He", "She", "It", "They", "We", "I", "But",
               "And", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 _FEATURE_NAME = re.compile(

@@ -326,8 +326,11 @@ def test_a_fact_in_the_sources_in_another_form_is_not_invented_and_a_new_one_sti
     assert invented("The Senate acted to protect Hispanic Americans.", senate) == ["Hispanic", "Hispanic Americans"]
     assert unsupported("The Senate acted to protect Hispanic Americans.", senate) == ["Hispanic", "Hispanic Americans"]
     assert invented("It was sent to the US.", ["it was sent to u."]) == ["US"]  # short names keep their s
-    own = "It will change the U.S. economy and Americans’ way of life."  # a source sentence: its own support
-    assert invented(own, [own]) == [] and unsupported(own, [own]) == []
+    for own in ("It will change the U.S. economy and Americans’ way of life.",  # a source sentence
+                "Air France Flight AF447 was an Airbus A330 carrying 216 passengers."):  # is its own support
+        assert invented(own, [own]) == [] and unsupported(own, [own]) == []
+    assert invented("Air France Flight AF448 was an Airbus A330.", ["Air France Flight AF447 was an Airbus A330."]) == [
+        "448"]
     assert invented("The bill passed 94-1 in 2021.", ["The bill passed 94-1."]) == ["2021"]
     oxfam = ("Saturday, March 26, 2005 Up to four times as many women as men died in the December 26 "
              "Indian Ocean Tsunami, figures published by Oxfam International today reveal.")
