@@ -331,6 +331,16 @@ class FusionWriter(AbstractiveWriter):
         # The room is the extractive brief's own length (at least the budget): what the
         # rewritten claims save is spent on the next claims, never more than that.
         room = max(words_target, sum(words(claims[i].selected.text) for i in base))
+        # A fused sentence may be longer than its representative; past 120% of the budget
+        # (where the attribute stage cuts whole sentences), the most grown ones give way to
+        # their representatives.
+        for i in sorted(base, key=lambda i: words(claims[i].selected.text) - words(texts[i])):
+            grown = words(texts[i]) - words(claims[i].selected.text)
+            if total <= max(room, int(1.2 * words_target)) or grown <= 0:
+                break
+            total -= grown
+            report[i] = {**report[i], "status": "fallback", "reason": "no room", "generated": texts[i]}
+            texts[i] = claims[i].selected.text
         pending = [i for i in ranked(claims) if i not in base]
         asked = 0
         while pending and room - total >= MIN_ROOM and asked < MAX_EXTRA_CLAIMS:
