@@ -100,11 +100,16 @@ class Alignment:
 
 
 def unsupported(text: str, sources: list[str]) -> list[str]:
-    """Numbers and names in ``text`` that none of ``sources`` contains."""
+    """Numbers and names in ``text`` that none of ``sources`` contains.
+
+    Names are whole words in any case, and a name's possessive or plural counts as the name
+    (:func:`summarize.nlp.text.missing_names` with ``possessive``), the rule the claim
+    writer checks its sentences with, so the two stages agree.
+    """
     pool = " ".join(sources)
     pool_numbers = numbers_in(pool)
     missing = [n for n in sorted(numbers_in(text)) if n not in pool_numbers]
-    return missing + missing_names(names_in(text), pool)  # whole words: "Paris" is not in "comparison"
+    return missing + missing_names(names_in(text), pool, possessive=True)  # "Paris" is not in "comparison"
 
 
 def align(text: str, vector: np.ndarray, evidence: Evidence) -> Alignment:

@@ -5,14 +5,16 @@ sentences (2-4 outlets reporting the same thing) and fuses them into one sentenc
 keeps every number, name and date; a claim only one outlet reports is compressed, only by
 dropping attributions, asides and repeated context (``prompts/claim.*.j2``); a short one
 with none of these (:func:`nothing_to_drop`) is taken as it is, without asking the model.
-Claims are written in the order the brief takes them (support, then salience) until the
-word budget is filled, so no claim the brief leaves out costs a call: claim after claim
+The claims written are the extractive writer's choice (the ILP at the budget), all of them;
+the words their rewriting frees go to a few further claims of a larger selection, best
+supported first, never past the extractive brief's length, so the brief states what the
+extractive brief states and the model adds content only by making room. Claim after claim
 when the model drafts tokens ahead (prompt lookup, the packaged models' default; measured
-faster than a batch), else in batches whose source sentences fill the words still missing.
+faster than a batch), else in batches.
 
 A sentence is a promise to a reader, so every generated sentence is checked here before it
 reaches the brief: a number, name or date its group's sentences lack (invented), or a
-number or date of the representative sentence it dropped (lost who/when), and it is
+number, date or name of the representative sentence it dropped (lost who/where/when), and it is
 replaced by the representative source sentence (the extractive choice). The group's
 outlets are its citations by construction (:attr:`Draft.origins`); the attribute stage
 then checks the support of each generated sentence against the group's sentences again
@@ -27,7 +29,7 @@ that say the same thing keeps the who/what/when/where while saying it once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from summarize.evidence.select import Selected
@@ -48,12 +50,15 @@ from summarize.write.abstractive import (
 from summarize.write.base import Draft, EvidenceItem
 
 MAX_MEMBERS = 4  # sentences shown per claim: the representative and up to 3 other outlets
-FILL = 1.3  # claims offered per brief word: fused sentences are shorter than their sources
+FILL = 1.3  # further claims come from the selection at this many times the budget
 EXTRA_WORDS = 6  # a fused sentence may be this much longer than its representative
 MAX_NEW_TOKENS = 96
 TOKENS_PER_WORD = 1.4  # Qwen2.5 tokens per word of English news, names and numbers included
 TOKEN_MARGIN = 12  # the end-of-turn token, punctuation, and a sentence a little over its limit
 DIRECT_WORDS = 20  # one-outlet sentences up to this long with nothing to drop skip the model
+MIN_ROOM = 8  # words freed by rewriting below which no further claim is asked for
+EXPECTED_CUT = 0.35  # a further claim is asked when its source, this much shorter, would fit
+MAX_EXTRA_CLAIMS = 3  # further claims asked per brief at most (each costs a call)
 
 # What compression may drop from a one-outlet sentence: attributions, asides, quotes.
 _DROPPABLE = re.compile(r"\b(?:said|says|told|according to|reported|stated|added|noted|claimed)\b"
@@ -84,10 +89,52 @@ def invented(text: str, sources: list[str]) -> list[str]:
     return missing
 
 
+# A date heading the sentence as a dateline ("Saturday, March 26, 2005 Up to four times as
+# many women ..."): page furniture of a wiki news page the cleaner left, not the sentence's when.
+_LEADING_DATE = re.compile(
+    r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+(?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december)\s+\d{1,2},?\s+\d{4}\s*[-\u2013\u2014:]?\s+(?=(?-i:[A-Z]))",
+    re.IGNORECASE,
+)
+
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(),
+                                                           start=3)})
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(w for w in _NUMBER_WORDS if w not in ("zero", "one")) +
+                          r"|hundreds?|thousands?|millions?|billions?|dozens?)\b", re.IGNORECASE)
+# Who reported it: the part of a sentence compression may drop, names and all ("according to
+# the British Ministry of Defence", "Officials in Ankara said").
+_ATTRIBUTION = re.compile(r"\baccording to\b[^,;.]*|[^,;.\u2014]*\b(?:said|says|told|reported)\b",
+                          re.IGNORECASE)
+
+
+def _number_words(text: str) -> set[str]:
+    """Number words of ``text`` as their value ("fifteen" -> "15"; "million" stays a word)."""
+    return {_NUMBER_WORDS.get(m.group(0).lower(), m.group(0).lower().rstrip("s")) for m in _NUMBER_WORD.finditer(text)}
+
+
 def lost(text: str, representative: str) -> list[str]:
-    """Numbers and date words of ``representative`` that ``text`` dropped (the when/how many)."""
-    return sorted(numbers_in(representative) - numbers_in(text)) + sorted(
-        dates_in(representative) - dates_in(text))
+    """Numbers, date words and names of ``representative`` that ``text`` dropped (the who,
+    where, when and how many).
+
+    A number may be kept in words or figures ("Fifteen" or "15"). Names in the attribution
+    (:data:`_ATTRIBUTION`) may go with it. A date that heads the representative as a
+    dateline (:data:`_LEADING_DATE`) is not required; a date inside the sentence ("died in
+    the December 26 tsunami") is.
+    """
+    body = _LEADING_DATE.sub("", representative, count=1)
+    numbers = numbers_in(text) | _number_words(text)
+    dropped = sorted((numbers_in(body) | _number_words(body)) - numbers)
+    names = {n for n in names_in(_ATTRIBUTION.sub(" ", body)) if " " not in n and not dates_in(n)}
+    # Another form of the same name is kept ("Iran" for "Iranian"): a word of the text
+    # sharing all but the name's last three letters (at least four).
+    names = [n for n in missing_names(names, text, possessive=True)
+             if n.lower()[:max(4, len(n) - 3)] not in {w.lower()[:max(4, len(n) - 3)]
+                                                        for w in re.findall(r"[A-Za-z]{4,}", text)}]
+    return dropped + sorted(dates_in(body) - dates_in(text)) + names
 
 
 @dataclass(frozen=True)
@@ -96,6 +143,8 @@ class Claim:
 
     selected: Selected
     sources: tuple[str, ...]
+    pool: tuple[str, ...] = ()  # every member sentence of the group: the sentence's citations
+    cap: int | None = None  # most words left in the brief for it (a further claim), if fewer
 
     @property
     def fused(self) -> bool:
@@ -105,7 +154,8 @@ class Claim:
     def limit(self) -> int:
         """Most words the generated sentence may have."""
         rep = words(self.sources[0])
-        return rep + EXTRA_WORDS if self.fused else rep
+        own = rep + EXTRA_WORDS if self.fused else rep
+        return own if self.cap is None else min(own, self.cap)
 
 
 def adds_facts(text: str, shown: list[str]) -> bool:
@@ -143,7 +193,8 @@ def claims_of(selected: list[Selected]) -> tuple[list[Claim], list[str]]:
             seen.add(article)
             if adds_facts(text, texts):
                 texts.append(text)
-        out.append(Claim(sel, tuple(texts)))
+        pool = tuple(dict.fromkeys([*texts, *(m.sentence.text for m in sel.group.members)]))
+        out.append(Claim(sel, tuple(texts), pool))
     return out, withheld
 
 
@@ -157,7 +208,9 @@ def check(text: str, claim: Claim) -> str | None:
         return "too short"
     if looks_like_instructions(text):
         return "reads as instructions"
-    missing = invented(text, list(claim.sources))
+    # Checked against every sentence of the group, not only those shown: the group's articles
+    # are the sentence's citations, so a fact any of them states is in its cited sources.
+    missing = invented(text, list(claim.pool or claim.sources))
     if missing:
         return "invented " + ", ".join(missing)
     dropped = lost(text, claim.sources[0])
@@ -167,7 +220,7 @@ def check(text: str, claim: Claim) -> str | None:
 
 
 def ranked(claims: list[Claim]) -> list[int]:
-    """Claim indexes in the order the brief takes them: support, then salience, then story order."""
+    """Claim indexes in the order further claims are taken: support, then salience, then story order."""
     return sorted(range(len(claims)), key=lambda i: (-claims[i].selected.group.support,
                                                      -claims[i].selected.group.salience, i))
 
@@ -222,40 +275,43 @@ class FusionWriter(AbstractiveWriter):
     generative = True
 
     def write(self, evidence: Evidence, selected: list[Selected], options: Options) -> Draft:
-        from summarize.evidence.select import select
+        from summarize.evidence.select import order, select
 
         words_target = options.words
-        offered = select(evidence, int(words_target * FILL), max_sentence_words=options.sentence_words)
-        claims, withheld = claims_of(offered or selected)
+        # The brief starts from the extractive writer's choice (``selected``: the ILP at the
+        # budget) and writes every one of those claims; only the words their rewriting frees
+        # go to further claims of a larger selection, best ranked first. So the brief states
+        # what the extractive brief states, and the model adds content only by making room.
+        claims, withheld = claims_of(selected)
+        chosen = {c.selected.group.id for c in claims}
+        larger = select(evidence, int(words_target * FILL), max_sentence_words=options.sentence_words)
+        extra, withheld_extra = claims_of([s for s in larger if s.group.id not in chosen])
+        base = list(range(len(claims)))
+        claims += extra
         # Every story sentence that reads as an instruction is reported as withheld, offered
         # or not: none of them can reach the model, and the reader of the metadata sees what
         # the screen caught in the whole story, not only among the claims offered.
         screened = [strip_dateline(s.sentence.text) for s in evidence.sentences
                     if looks_like_instructions(s.sentence.text)]
-        withheld = list(dict.fromkeys([*withheld, *screened]))
+        withheld = list(dict.fromkeys([*withheld, *withheld_extra, *screened]))
         decoding = self._decoding(options)
         one_by_one = _looks_ahead(decoding or getattr(self.model, "default_options", None))
-        # Claims are written in the order the brief takes them (support, then salience) and
-        # writing stops once the budget is filled: a claim the brief would not use costs no call.
         texts: dict[int, str] = {}
         report: dict[int, dict[str, Any]] = {}
         answers: list[str] = []
         prompts: list[Any] = []
         log: list[tuple[int, list[Any]]] = []  # (batch size, results) per model call
-        kept: list[int] = []
-        total = 0
-        pending = ranked(claims)
-        while pending and total < words_target:
-            batch = [pending[0]] if one_by_one else _round(claims, pending, words_target - total)
-            pending = pending[len(batch):]
+
+        def write_claims(batch: list[int]) -> None:
             ask = [i for i in batch if not nothing_to_drop(claims[i])]
             for i in batch:
                 if i not in ask:  # the model could only copy it: the source sentence as is
                     texts[i] = claims[i].selected.text
                     report[i] = {"group": claims[i].selected.group.id, "sources": 1, "status": "unchanged"}
             round_prompts = [_prompt(claims[i]) for i in ask]
-            prompts += round_prompts
-            generated = self._generate(round_prompts, [claims[i] for i in ask], log, decoding, batched=not one_by_one)
+            prompts.extend(round_prompts)
+            generated = self._generate(round_prompts, [claims[i] for i in ask], log, decoding,
+                                       batched=not one_by_one)
             for i, (answer, cut) in zip(ask, generated):
                 answers.append(answer)
                 reason = "unfinished" if cut else check(answer, claims[i])
@@ -268,13 +324,46 @@ class FusionWriter(AbstractiveWriter):
                     status = "fused" if claims[i].fused else "compressed"
                 report[i] = {"group": claims[i].selected.group.id, "sources": len(claims[i].sources),
                              "status": status, **({"reason": reason, "generated": answer} if reason else {})}
-            for i in batch:  # fill the budget, up to 120% of it, claim by claim in rank order
+
+        write_claims(base)
+        kept = list(base)
+        total = sum(words(texts[i]) for i in kept)
+        # The room is the extractive brief's own length (at least the budget): what the
+        # rewritten claims save is spent on the next claims, never more than that.
+        room = max(words_target, sum(words(claims[i].selected.text) for i in base))
+        # A fused sentence may be longer than its representative; past 120% of the budget
+        # (where the attribute stage cuts whole sentences), the most grown ones give way to
+        # their representatives.
+        for i in sorted(base, key=lambda i: words(claims[i].selected.text) - words(texts[i])):
+            grown = words(texts[i]) - words(claims[i].selected.text)
+            if total <= max(room, int(1.2 * words_target)) or grown <= 0:
+                break
+            total -= grown
+            report[i] = {**report[i], "status": "fallback", "reason": "no room", "generated": texts[i]}
+            texts[i] = claims[i].selected.text
+        pending = [i for i in ranked(claims) if i not in base]
+        asked = 0
+        while pending and room - total >= MIN_ROOM and asked < MAX_EXTRA_CLAIMS:
+            # A claim is tried when its sentence fits as it is, or when the model may shorten it
+            # and it would fit shortened by about a third.
+            fitting = [i for i in pending if words(claims[i].selected.text) <= room - total
+                       or (not nothing_to_drop(claims[i])
+                           and words(claims[i].selected.text) * (1 - EXPECTED_CUT) <= room - total)]
+            if not fitting:
+                break
+            batch = [fitting[0]] if one_by_one else _round(claims, fitting, room - total)
+            pending = [i for i in pending if i not in batch]
+            for i in batch:  # the prompt asks for a sentence that fits the room left
+                claims[i] = replace(claims[i], cap=room - total)
+            write_claims(batch)
+            asked += len(batch)
+            for i in batch:
                 n = words(texts[i])
-                if total + n > 1.2 * words_target or total >= words_target:
-                    continue
-                kept.append(i)
-                total += n
-        kept.sort()
+                if total + n <= room:
+                    kept.append(i)
+                    total += n
+        position = {id(sel): k for k, sel in enumerate(order(evidence, [claims[i].selected for i in kept]))}
+        kept.sort(key=lambda i: position[id(claims[i].selected)])
         return Draft(
             sentences=tuple(texts[i] for i in kept),
             origins=tuple(claims[i].selected for i in kept),
@@ -285,6 +374,8 @@ class FusionWriter(AbstractiveWriter):
                 "prompt": prompts[0].describe() if prompts else None,
                 "claims": [report[i] for i in kept],
                 "claims_offered": len(claims),
+                "claims_selected": len(base),  # the extractive writer's choice, all written
+                "claims_added": len(kept) - len(base),  # further claims in the room rewriting freed
                 "claims_generated": len(answers),  # sent to the model (the rest were not needed)
                 "fallbacks": sum(report[i]["status"] == "fallback" for i in kept),
                 "withheld_evidence": withheld,  # read as instructions to the model (injection)
