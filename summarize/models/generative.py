@@ -337,6 +337,110 @@ class GenerativeModel:
             results.append(Generation(text, len(ids), used, seconds))
         return results
 
+    def generate_many(
+        self,
+        prompts: list[Messages],
+        max_new_tokens: list[int],
+        options: DecodingOptions | None = None,
+    ) -> list[Generation]:
+        """Greedy continuations of several prompts, decoded together (one pass per step for all).
+
+        Decoding reads every weight once per step whatever the number of rows, so a step
+        for several prompts costs little more than a step for one. Unlike
+        :meth:`generate_batch` this runs the model's own greedy loop: the shared system
+        prompt's cache (:meth:`_prefix_cache`) is copied to every row, each prompt keeps
+        its own token cap, and rows leave the batch when they finish. Under greedy decoding
+        each text is the one :meth:`generate` gives for that prompt alone (up to float
+        rounding differences between kernels for different row counts); prompt lookup is
+        single-sequence, so rows decode one token per step. One prompt, or options that
+        :meth:`generate` does not decode in its own loop (sampling, an assistant): each
+        prompt goes to :meth:`generate`.
+
+        Returns:
+            One :class:`Generation` per prompt, in order; ``seconds`` and
+            ``prefill_seconds`` are the batch's shared equally among its rows.
+        """
+        import torch
+
+        if len(max_new_tokens) != len(prompts):
+            raise ValueError("give one max_new_tokens per prompt")
+        options = options or self.default_options
+        self.load()
+        if len(prompts) < 2 or not self._own_loop(options):
+            return [self.generate(p, n, options) for p, n in zip(prompts, max_new_tokens)]
+        set_threads(torch)
+        encoded = [self._encode(p)["input_ids"][0].tolist() for p in prompts]
+        start = time.perf_counter()
+        rows, stats = self._greedy_rows(prompts, encoded, max_new_tokens)
+        share = (time.perf_counter() - start) / len(prompts)
+        return [Generation(self._tokenizer.decode(new, skip_special_tokens=True).strip(), len(ids),
+                           len(new), share, prefilled, prefill, passes)
+                for new, ids, (prefilled, prefill, passes) in zip(rows, encoded, stats)]
+
+    def _greedy_rows(self, prompts: list[Messages], encoded: list[list[int]],
+                     caps: list[int]) -> tuple[list[list[int]], list[tuple[int, float, int]]]:
+        """The batched greedy loop of :meth:`generate_many`.
+
+        Rows share the cached system prompt when all of them start with it. After it each
+        row's own tokens are right-aligned (padding sits between the shared prefix and a
+        short row's tokens, masked out, positions given explicitly), so every row's last
+        prompt token is the last column and its logits give the row's first answer token.
+        """
+        import torch
+
+        model, stops = self._model, set(self._stop_ids())
+        name = _cache_argument(model)
+        start = time.perf_counter()
+        cache, done = self._prefix_cache(prompts[0], encoded[0])
+        if done and any(len(ids) <= done or ids[:done] != encoded[0][:done] for ids in encoded):
+            from transformers import DynamicCache
+
+            cache, done = DynamicCache(config=model.config), 0  # not one shared prefix: no cache
+        count, width = len(encoded), max(len(ids) for ids in encoded) - done
+        pad = min(stops)
+        input_ids = torch.full((count, width), pad, dtype=torch.long)
+        mask = torch.zeros((count, done + width), dtype=torch.long)
+        mask[:, :done] = 1
+        positions = torch.zeros((count, width), dtype=torch.long)
+        for row, ids in enumerate(encoded):
+            own = ids[done:]
+            input_ids[row, width - len(own):] = torch.tensor(own)
+            mask[row, done + width - len(own):] = 1
+            positions[row, width - len(own):] = torch.arange(done, len(ids))
+        if done:
+            cache.batch_repeat_interleave(count)
+        new: list[list[int]] = [[] for _ in encoded]
+        passes = [0] * count
+        live = list(range(count))  # rows still decoding, in cache order
+        with torch.inference_mode():
+            logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions,
+                           **{name: cache}, use_cache=True, logits_to_keep=1).logits[:, -1]
+            prefill = time.perf_counter() - start
+            next_pos = torch.tensor([len(ids) for ids in encoded])
+            while True:
+                tokens = logits.argmax(-1).tolist()
+                keep = []
+                for slot, row in enumerate(live):
+                    new[row].append(tokens[slot])
+                    if tokens[slot] not in stops and len(new[row]) < caps[row]:
+                        keep.append(slot)
+                if not keep:
+                    break
+                if len(keep) < len(live):  # finished rows leave the cache and the mask
+                    index = torch.tensor(keep)
+                    cache.batch_select_indices(index)
+                    mask, next_pos = mask[index], next_pos[index]
+                    tokens = [tokens[slot] for slot in keep]
+                    live = [live[slot] for slot in keep]
+                mask = torch.cat([mask, torch.ones((len(live), 1), dtype=torch.long)], dim=1)
+                for row in live:
+                    passes[row] += 1
+                logits = model(input_ids=torch.tensor(tokens)[:, None], attention_mask=mask,
+                               position_ids=next_pos[:, None], **{name: cache}, use_cache=True).logits[:, -1]
+                next_pos = next_pos + 1
+        share = prefill / count
+        return new, [(len(ids) - done, share, passes[row]) for row, ids in enumerate(encoded)]
+
     def _own_loop(self, options: DecodingOptions) -> bool:
         """Greedy decoding of a decoder-only model runs in :meth:`_greedy` (prefix cache,
         prompt lookup); sampling, penalties, assistants and seq2seq models use
