@@ -738,9 +738,10 @@ def choose_threads() -> int:
     """Intra-op threads for the next generation.
 
     ``$SUMMARIZE_NUM_THREADS`` if set; else one per usable core that other processes
-    leave idle (sampled from ``/proc/stat`` over 0.2 s), at least one. On a 2-core machine
-    shared with busy neighbours, two threads made decoding 5-10x slower than one: each
-    of the thousands of per-token barriers waits for a pre-empted thread.
+    leave idle, at least one. On a 2-core machine shared with busy neighbours, two threads
+    made decoding 5-10x slower than one: each of the thousands of per-token barriers waits
+    for a pre-empted thread. Other processes' load is read from ``/proc/stat`` since the
+    previous call, this process's own CPU time taken out (:func:`_busy_cores`).
     """
     explicit = os.environ.get("SUMMARIZE_NUM_THREADS")
     if explicit:
@@ -755,21 +756,45 @@ def choose_threads() -> int:
     return max(1, min(cores, round(cores - busy)))
 
 
+# (all cores' ticks, their idle ticks, this process's CPU seconds, busy cores) at the last sample
+_last_sample: tuple[int, int, float, float | None] | None = None
+_sample_lock = threading.Lock()
+
+
 def _busy_cores(interval: float = 0.2) -> float | None:
-    def sample() -> tuple[int, int]:
+    """Cores kept busy by other processes: over the time since the previous call when at
+    least ``interval`` passed (this process's own CPU time subtracted, so its own
+    generations do not count), else the previous answer; the first call samples over
+    ``interval`` (it sleeps). Sleeping on every call cost 0.2 s per generation: a minute
+    or more of a night's digest, which calls the model hundreds of times."""
+    global _last_sample
+
+    def sample() -> tuple[int, int, float]:
         with open("/proc/stat") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
-        return sum(fields[:8]), fields[3] + fields[4]  # total, idle + iowait
+        return sum(fields[:8]), fields[3] + fields[4], time.process_time()  # total, idle + iowait, own
 
     try:
-        total0, idle0 = sample()
-        time.sleep(interval)
-        total1, idle1 = sample()
+        with _sample_lock:
+            before = _last_sample
+            if before is None:
+                first = sample()
+                time.sleep(interval)
+                before = (*first, None)
+            now = sample()
+            ticks = now[0] - before[0]
+            hertz = os.sysconf("SC_CLK_TCK")
+            cpus = os.cpu_count() or 1
+            if ticks < interval * hertz * cpus and before[3] is not None:
+                return before[3]  # too short a window: the previous answer
+            if ticks <= 0:
+                return None
+            busy = (ticks - (now[1] - before[1])) / hertz - (now[2] - before[2])  # core-seconds
+            cores = max(0.0, busy / (ticks / hertz) * cpus)
+            _last_sample = (*now, cores)
+            return cores
     except (OSError, ValueError, IndexError):
         return None
-    if total1 <= total0:
-        return None
-    return (1 - (idle1 - idle0) / (total1 - total0)) * (os.cpu_count() or 1)
 
 
 def set_threads(torch: Any) -> None:
