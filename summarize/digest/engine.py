@@ -8,10 +8,13 @@ that writes the store:
   in input order;
 * ``embedder``: wraps the run's embedder, so the vectors the store does not hold yet are made
   where the engine runs them;
-* ``briefs``: stories -> their briefs, made ahead of the ranked loop (the local engine makes
-  none ahead: it writes each brief inside the loop, as the digest always has).
+* ``briefs``: stories -> their briefs, made ahead of the ranked loop. The local engine makes
+  them ahead only with a generative writer: :func:`write_briefs` writes ``width`` stories
+  side by side and decodes their claim prompts together (decoding is memory-bound, so four
+  rows cost little more than one; each brief is still the one its story gets alone);
+  extractive briefs are written inside the loop, as the digest always has.
 
-:class:`LocalEngine` is the default and is exactly the single-process digest.
+:class:`LocalEngine` is the default and is the single-process digest.
 :class:`~summarize.digest.engine_ray.RayEngine` (``summarize digest --engine ray``, the
 ``[ray]`` extra) is imported only when the command asks for it, so ``import summarize`` never
 imports Ray.
@@ -65,7 +68,9 @@ class Engine(Protocol):
     def briefs(self, jobs: Sequence[tuple[str, Story]], options: Options,
                embedder: Embedder) -> Iterator[tuple[list[tuple[str, Brief]], list[tuple[str, Any]]]]:
         """Batches of ``(brief key, brief)`` as they are made, each with the ``(vector key,
-        vector)`` pairs made on the way (for the store)."""
+        vector)`` pairs made on the way (for the store). ``embedder`` is the run's, backed by
+        the store: call it only from the thread iterating the batches (the Ray engine makes
+        its vectors on its workers instead)."""
         ...
 
 
