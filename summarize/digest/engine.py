@@ -187,6 +187,7 @@ def write_briefs(jobs: Sequence[tuple[str, Story]], options: Options, embedder: 
                 _serve(item, embedder)
             elif item[0] == "left":
                 running -= 1
+        batcher.close()
     if failure is not None:
         raise failure
 

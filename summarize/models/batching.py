@@ -13,6 +13,7 @@ answers cost little more than one. The nightly digest uses it
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +35,10 @@ class GenerationBatcher:
     too; then one of them runs all the waiting prompts as one
     :meth:`~summarize.models.generative.GenerativeModel.generate_many` call (one per set
     of decoding options) and hands each thread its answer. A batch of one is the model's
-    own :meth:`generate` (prompt lookup). Other attributes (``spec``, ``runtime``,
-    ``default_options``) are the model's.
+    own :meth:`generate` (prompt lookup). Every call runs on one thread of the batcher's
+    own (:meth:`close` ends it): OpenMP keeps a team of worker threads for each thread that
+    starts parallel work, so writer threads taking turns would leave one team each. Other
+    attributes (``spec``, ``runtime``, ``default_options``) are the model's.
 
     Args:
         model: A :class:`~summarize.models.generative.GenerativeModel` (or any object with
@@ -49,6 +52,7 @@ class GenerationBatcher:
         self._waiting: list[_Ask] = []
         self._members = 0
         self._running = False
+        self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
 
     def __getattr__(self, name: str) -> Any:
         if name == "generate_batch":  # the fusion writer's batched mode would bypass the batcher
@@ -76,7 +80,7 @@ class GenerationBatcher:
                     batch, self._waiting, self._running = self._waiting, [], True
                     self._cond.release()
                     try:
-                        self._run(batch)
+                        self._runner.submit(self._run, batch).result()
                     finally:
                         self._cond.acquire()
                         self._running = False
@@ -86,6 +90,10 @@ class GenerationBatcher:
         if ask.error is not None:
             raise ask.error
         return ask.result
+
+    def close(self) -> None:
+        """End the thread that runs the model calls (after the one running, if any)."""
+        self._runner.shutdown(wait=True)
 
     def _run(self, batch: list[_Ask]) -> None:
         groups: dict[Any, list[_Ask]] = {}

@@ -43,6 +43,7 @@ class EchoModel:
 
     def __init__(self) -> None:
         self.calls: list[int] = []
+        self.threads: set[int] = set()  # the threads the model ran on
         self._lock = threading.Lock()
 
     def _answer(self, prompt) -> FakeGeneration:
@@ -53,12 +54,14 @@ class EchoModel:
     def generate(self, prompt, max_new_tokens=256, options=None):
         with self._lock:
             self.calls.append(1)
+            self.threads.add(threading.get_ident())
         return self._answer(prompt)
 
     def generate_many(self, prompts, max_new_tokens, options=None):
         assert len(max_new_tokens) == len(prompts)
         with self._lock:
             self.calls.append(len(prompts))
+            self.threads.add(threading.get_ident())
         return [self._answer(p) for p in prompts]
 
 
@@ -75,6 +78,7 @@ def test_batched_briefs_equal_the_briefs_written_one_by_one(echo):
     alone = {s.id: engine.write_brief(s, options, HashingEmbedder())[0] for s in stories}
     assert set(echo.calls) == {1}
     echo.calls.clear()
+    echo.threads.clear()
     made = list(engine.write_briefs([(s.id, s) for s in stories], options, HashingEmbedder(), width=3))
     assert sorted(key for key, _, _ in made) == sorted(alone)
     for key, brief, evidence in made:
@@ -82,6 +86,8 @@ def test_batched_briefs_equal_the_briefs_written_one_by_one(echo):
         assert brief.metadata["writer"]["claims"] == alone[key].metadata["writer"]["claims"]
         assert evidence.story.id == key
     assert max(echo.calls) > 1  # prompts of several stories really went in one call
+    # Every call ran on the batcher's one model thread (one OpenMP team), not a writer's.
+    assert len(echo.threads) == 1 and threading.get_ident() not in echo.threads
     assert sum(echo.calls) == sum(a.metadata["writer"]["claims_generated"] for a in alone.values())
 
 
@@ -129,6 +135,7 @@ def test_batcher_waits_for_every_member_and_runs_a_lone_call_alone():
     batcher.joined()
     assert batcher.generate("alone", 5).text == "alone" and model.calls == [3, 1]
     assert batcher.spec == "echo" and not hasattr(batcher, "generate_batch")
+    batcher.close()
 
 
 def test_digest_with_a_model_writes_every_brief_ahead_in_batches_and_reruns_from_the_cache(echo, tmp_path):
