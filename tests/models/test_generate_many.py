@@ -41,14 +41,19 @@ def test_many_prompts_together_give_each_prompts_greedy_text(monkeypatch, backen
 
 @pytest.mark.slow
 @pytest.mark.model
-def test_prompts_without_one_shared_system_turn_run_without_its_cache(monkeypatch):
+def test_prompts_without_one_shared_system_turn_run_each_after_its_own(monkeypatch):
+    """Rows of different system turns (or none): each row's prompt is run as generate()
+    runs it. fp32: in bf16 the 135M model's answer to "Say hello." has a near-tie that a
+    3-row decoding step rounded the other way ("my world" / "my little corner")."""
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
-    model = get_model("tiny")
+    model = get_model("tiny", backend="onednn-fp32")
     prompts = [[SYSTEM, {"role": "user", "content": USERS[0]}], "Say hello.",
                [{"role": "system", "content": "You answer briefly."}, {"role": "user", "content": USERS[1]}]]
     together = model.generate_many(prompts, [20, 8, 12])
     assert [t.text for t in together] == [model.generate(p, n).text for p, n in zip(prompts, [20, 8, 12])]
-    assert [t.prefilled_tokens for t in together] == [t.prompt_tokens for t in together]
+    alone = [model.generate(p, n) for p, n in zip(prompts, [20, 8, 12])]
+    assert [t.prefilled_tokens for t in together] == [a.prefilled_tokens for a in alone]
+    assert together[1].prefilled_tokens == together[1].prompt_tokens  # no system turn: nothing cached
 
 
 def test_one_cap_per_prompt_is_required():
