@@ -10,8 +10,9 @@ that writes the store:
   where the engine runs them;
 * ``briefs``: stories -> their briefs, made ahead of the ranked loop. The local engine makes
   them ahead only with a generative writer: :func:`write_briefs` writes ``width`` stories
-  side by side and decodes their claim prompts together (decoding is memory-bound, so four
-  rows cost little more than one; each brief is still the one its story gets alone);
+  side by side and decodes their claim prompts together (decoding is memory-bound: a pass
+  reads every weight once, whatever the number of rows; each brief is still the one its
+  story gets alone);
   extractive briefs are written inside the loop, as the digest always has.
 
 :class:`LocalEngine` is the default and is the single-process digest.

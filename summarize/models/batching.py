@@ -5,8 +5,9 @@ budget is full (:mod:`summarize.write.fusion`), so one story's claims cannot all
 once; different stories' can. Threads that each write one story share a batcher as their
 model: when every such thread is waiting for an answer, their prompts become one
 :meth:`~summarize.models.generative.GenerativeModel.generate_many` call. Decoding on a CPU is
-memory-bound (every weight is read once per step whatever the number of rows), so several
-answers cost little more than one. The nightly digest uses it
+memory-bound (every weight is read once per step whatever the number of rows): 24 claim
+prompts of a night took 87 s in batches of 4 against 112 s one by one (``docs/models.md``).
+The nightly digest uses it
 (:func:`summarize.digest.engine.write_briefs`).
 """
 

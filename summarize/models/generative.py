@@ -351,8 +351,8 @@ class GenerativeModel:
     ) -> list[Generation]:
         """Greedy continuations of several prompts, decoded together (one pass per step for all).
 
-        Decoding reads every weight once per step whatever the number of rows, so a step
-        for several prompts costs little more than a step for one. Unlike
+        Decoding reads every weight once per step whatever the number of rows (it is
+        memory-bound on a CPU), so rows share that cost. Unlike
         :meth:`generate_batch` this runs the model's own greedy loop: the shared system
         prompt's cache (:meth:`_prefix_cache`) is copied to every row, each prompt keeps
         its own token cap, rows leave the batch when they finish, and with
