@@ -209,7 +209,7 @@ class LocalEngine:
 
     Args:
         width: Stories whose briefs are written side by side, their model calls decoded
-            together (:mod:`summarize.digest.batching`), when the writer is a claim-level
+            together (:func:`write_briefs`), when the writer is a claim-level
             writer over a model; 1 writes each brief in turn inside the ranked loop, as
             extractive briefs always are.
     """
