@@ -6,11 +6,11 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_digest.py --sizes 200           # one size
     .venv/bin/python benchmarks/bench_digest.py --embedder hashing    # no model: plumbing cost only
     .venv/bin/python benchmarks/bench_digest.py --model default       # abstractive briefs (slow)
-    .venv/bin/python benchmarks/bench_digest.py --model default --width 1   # one story at a time
+    .venv/bin/python benchmarks/bench_digest.py --model default --width 4   # 4 stories side by side
 
 With a model, ``--width`` stories are written side by side and their claim prompts decoded
-together (``summarize.digest.engine.write_briefs``; default: the local engine's); width 1
-writes each brief in turn, as before batching. Compare the two for the batching speedup.
+together (``summarize.digest.engine.write_briefs``; default: the local engine's, 1); width 1
+writes each brief in turn. Compare the two for the batching speedup.
 
 Articles are the documents of ``../shared/data/*.jsonl`` (or ``$SUMMARIZE_DATA``), read at
 run time and written to a temporary JSONL file, never into the repository. Each document

@@ -9,11 +9,11 @@ that writes the store:
 * ``embedder``: wraps the run's embedder, so the vectors the store does not hold yet are made
   where the engine runs them;
 * ``briefs``: stories -> their briefs, made ahead of the ranked loop. The local engine makes
-  them ahead only with a generative writer: :func:`write_briefs` writes ``width`` stories
-  side by side and decodes their claim prompts together (decoding is memory-bound: a pass
-  reads every weight once, whatever the number of rows; each brief is still the one its
-  story gets alone);
-  extractive briefs are written inside the loop, as the digest always has.
+  them ahead only when asked (``LocalEngine(width=4)``) and with a generative writer:
+  :func:`write_briefs` writes ``width`` stories side by side and decodes their claim prompts
+  together (decoding is memory-bound: a pass reads every weight once, whatever the number
+  of rows). By default, and always for extractive briefs, each brief is written inside the
+  loop, as the digest always has.
 
 :class:`LocalEngine` is the default and is the single-process digest.
 :class:`~summarize.digest.engine_ray.RayEngine` (``summarize digest --engine ray``, the
@@ -121,8 +121,9 @@ def write_briefs(jobs: Sequence[tuple[str, Story]], options: Options, embedder: 
     :class:`~summarize.models.batching.GenerationBatcher` shared by the threads: when every
     busy thread waits for an answer, their prompts are decoded together. The last story
     decodes alone, with prompt lookup. Under greedy decoding the briefs are those written one
-    story at a time (up to float rounding differences between kernels for different row
-    counts; ``tests/digest/test_batched_briefs.py``). ``embedder`` is called only from the
+    story at a time up to float rounding differences between kernels for different row
+    counts (``tests/digest/test_batched_briefs.py``); with ``default`` in bf16 those
+    differences reworded 5 of 61 briefs of a 200-article night. ``embedder`` is called only from the
     thread iterating this generator (the digest's store, which caches the vectors, stays
     in the thread that opened it): the threads hand it their texts.
 
@@ -201,7 +202,11 @@ def _serve(ask: _Embed, embedder: Embedder) -> None:
     ask.ready.set()
 
 
-BATCH_WIDTH = 4  # stories written side by side by the local engine when the writer has a model
+# Stories written side by side by the local engine when the writer has a model. 1 (off) by
+# default: on a 200-article night with `default` (bf16) 4 side by side took 612 s against
+# 1,114 s, but 5 of 61 briefs were worded differently from the brief each story gets alone
+# (near-ties that a 4-row decoding step rounds the other way; docs/models.md).
+BATCH_WIDTH = 1
 
 
 class LocalEngine:

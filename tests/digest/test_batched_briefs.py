@@ -147,10 +147,11 @@ def test_digest_with_a_model_writes_every_brief_ahead_in_batches_and_reruns_from
     source.write_text("\n".join(lines) + "\n")
     kwargs = dict(date="2021-05-27", out_dir=tmp_path / "out", store=tmp_path / "s.sqlite",
                   options=Options(model="echo-model"), embedder=HashingEmbedder())
-    first = digest.run([str(source)], **kwargs)
+    first = digest.run([str(source)], **kwargs, engine=engine.LocalEngine(width=3))
     assert first.counts["briefs_written"] == len(first.stories) >= 2 and max(echo.calls) > 1
-    one_by_one = digest.run([str(source)], **{**kwargs, "store": tmp_path / "t.sqlite", "out_dir": tmp_path / "o2"},
-                            engine=engine.LocalEngine(width=1))
+    echo.calls.clear()
+    one_by_one = digest.run([str(source)], **{**kwargs, "store": tmp_path / "t.sqlite", "out_dir": tmp_path / "o2"})
+    assert set(echo.calls) == {1}  # the default engine writes one story at a time
     assert [s.brief.text for s in one_by_one.stories] == [s.brief.text for s in first.stories]
     again = digest.run([str(source)], **kwargs)
     assert again.counts["briefs_cached"] == len(first.stories)
