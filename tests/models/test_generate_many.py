@@ -20,11 +20,13 @@ CAPS = [30, 12, 40, 5, 40]
 
 @pytest.mark.slow
 @pytest.mark.model
-@pytest.mark.parametrize("backend", ["auto", "onednn-fp32"])
 @pytest.mark.parametrize("lookahead", [None, 10, 3])
-def test_many_prompts_together_give_each_prompts_greedy_text(monkeypatch, backend, lookahead):
+def test_many_prompts_together_give_each_prompts_greedy_text(monkeypatch, lookahead):
+    """fp32 on both CPU kinds. With bf16 or int8-mixed weights a 5-row decoding step can round
+    a near-tie the other way (the 135M model's "Repeat exactly" under simulated AVX2; 5 of 61
+    briefs of a 200-article night with ``default`` in bf16, docs/models.md)."""
     monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
-    model = get_model("tiny", backend=backend)
+    model = get_model("tiny", backend="onednn-fp32")
     prompts = [[SYSTEM, {"role": "user", "content": u}] for u in USERS]
     options = DecodingOptions(prompt_lookup_num_tokens=lookahead)
     alone = [model.generate(p, n, options) for p, n in zip(prompts, CAPS)]
@@ -37,6 +39,22 @@ def test_many_prompts_together_give_each_prompts_greedy_text(monkeypatch, backen
     # Only the user turns were run through the model: the system turn came from its cache.
     assert [t.prefilled_tokens for t in together] == [a.prefilled_tokens for a in alone]
     assert len({t.prompt_tokens for t in together}) > 1  # rows of different lengths
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_each_row_is_prefilled_as_generate_prefills_it_on_the_cpus_own_backend(monkeypatch):
+    """Whatever the backend, a row's prompt runs through the same passes as alone, so its
+    first answer token is the one generate() gives (later ones may differ on a near-tie)."""
+    monkeypatch.setenv("SUMMARIZE_NUM_THREADS", "1")
+    model = get_model("tiny")
+    prompts = [[SYSTEM, {"role": "user", "content": u}] for u in USERS]
+    alone = [model.generate(p, 1) for p in prompts]
+    together = model.generate_many(prompts, [1] * len(prompts))
+    assert [t.text for t in together] == [a.text for a in alone]
+    assert [t.prefilled_tokens for t in together] == [a.prefilled_tokens for a in alone]
+    longer = model.generate_many(prompts, CAPS)
+    assert all(t.new_tokens <= cap for t, cap in zip(longer, CAPS))
 
 
 @pytest.mark.slow
