@@ -359,10 +359,12 @@ class GenerativeModel:
         ``prompt_lookup_num_tokens`` each row drafts from its own prompt as :meth:`generate`
         does (Saxena, 2023), up to :data:`BATCH_LOOKUP_TOKENS` tokens, all rows' drafts
         verified in the same pass; a row's rejected
-        drafts stay in the cache, masked out, so the rows keep one cache length. Under
-        greedy decoding each text is the one :meth:`generate` gives for that prompt alone
-        (up to float rounding differences between kernels for different row counts;
-        ``tests/models/test_generate_many.py``). One prompt, or options that
+        drafts stay in the cache, masked out, so the rows keep one cache length. Each
+        prompt is prefilled alone, as :meth:`generate` prefills it, so its first answer token
+        is :meth:`generate`'s; under greedy decoding the rest is too up to float rounding
+        between kernels for different row counts: the same text on ``onednn-fp32``
+        (``tests/models/test_generate_many.py``), but with bf16 or ``int8-mixed`` weights a
+        near-tie can go the other way (``docs/models.md``). One prompt, or options that
         :meth:`generate` does not decode in its own loop (sampling, an assistant): each
         prompt goes to :meth:`generate`.
 
