@@ -17,6 +17,12 @@ answer token given the ones before)::
         --backends int8-mixed fbgemm-fp16 int8
 
 ``--cold`` converts into a fresh temporary cache (slow: ~2-3 min and ~10 GB for default).
+``--convert`` times only the first-use conversion (join the packaged GGUF parts, dequantize
+into safetensors) of each model into its own empty temporary cache, in a fresh process, and
+prints seconds, CPU seconds, peak RSS and the folder's size (the temporary folder goes
+under ``$TMPDIR`` and is removed)::
+
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_models.py --convert --models default fast
 
 The seed brief (the claim-level writer end to end on the four seed articles, 120 words),
 in one process with the model loaded first, and as the CLI in a fresh process::
@@ -194,6 +200,36 @@ def cli_brief(model_name: str, env: dict, words: int) -> dict:
             "peak_rss_gib": round(usage.ru_maxrss / 2**20, 2)}
 
 
+def convert_once(model_name: str) -> dict:
+    """Convert ``model_name`` into the (empty) cache ``$SUMMARIZE_CACHE_DIR`` names, in this process."""
+    from summarize.models import packaged as model_store
+
+    packaged = model_store.packaged_model(model_name)
+    if model_store.is_converted(model_store.converted_dir(packaged), packaged.sha256):
+        raise SystemExit(f"{model_store.converted_dir(packaged)} is already converted: not a first use")
+    load_before = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    folder = model_store.ensure_converted(packaged)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    return {"model": model_name, "convert_s": round(seconds, 1), "convert_cpu_s": round(cpu_seconds, 1),
+            "peak_rss_gib": round(peak_rss_gib(), 2), "folder_gib": round(size / 2**30, 2),
+            "load_avg": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
+
+
+def main_convert(args, env: dict) -> None:
+    print(f"CPU: {_cpu_name()}; every model into its own empty cache under {tempfile.gettempdir()}")
+    print("| model | conversion s | CPU s | peak RSS GiB | converted folder GiB | load avg |")
+    print("|---|---|---|---|---|---|")
+    for model_name in args.models:
+        with tempfile.TemporaryDirectory(prefix="summarize-convert-") as cache:
+            row = child_result([sys.executable, __file__, "--convert-child", model_name],
+                               dict(env, SUMMARIZE_CACHE_DIR=cache), f"{model_name}/convert")
+        if row is not None:
+            print(f"| {row['model']} | {row['convert_s']} | {row['convert_cpu_s']} | {row['peak_rss_gib']} "
+                  f"| {row['folder_gib']} | {row['load_avg'][0]}-{row['load_avg'][1]} |", flush=True)
+
+
 def child_result(command: list[str], env: dict, label: str) -> dict | None:
     """Run one measurement in a fresh process (its own peak RSS, its own model load) and
     return the JSON of its last ``RESULT`` line; ``None``, with its stderr shown, if it failed."""
@@ -352,6 +388,9 @@ def main() -> None:
                              "prompts of the seed brief and one story per evaluation set (first --models)")
     parser.add_argument("--reference", default="onednn-fp32", help="with --agreement")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"), help="with --agreement")
+    parser.add_argument("--convert", action="store_true",
+                        help="time only the first-use conversion of each model, each into an empty cache")
+    parser.add_argument("--convert-child", help=argparse.SUPPRESS)
     parser.add_argument("--record-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--agree-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -363,6 +402,10 @@ def main() -> None:
     if args.agree_child:
         model_name, backend, recorded = args.agree_child
         print("RESULT " + json.dumps(forced_agreement(model_name, backend, Path(recorded))), flush=True)
+        return
+
+    if args.convert_child:
+        print("RESULT " + json.dumps(convert_once(args.convert_child)), flush=True)
         return
 
     if args.seed_child:
@@ -377,6 +420,9 @@ def main() -> None:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     if args.cold:
         env["SUMMARIZE_CACHE_DIR"] = tempfile.mkdtemp(prefix="summarize-bench-")
+    if args.convert:
+        main_convert(args, env)
+        return
     if args.seed_brief:
         main_seed(args, env)
         return

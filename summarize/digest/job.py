@@ -258,7 +258,7 @@ def _briefs_ahead(db: Store, engine: Engine, ranked: list[tuple[float, Story]], 
         if key not in jobs and db.get_brief(key) is None:
             jobs[key] = story
     done: set[str] = set()
-    for made, made_vectors in engine.briefs(list(jobs.items()), opts, vectors.inner):
+    for made, made_vectors in engine.briefs(list(jobs.items()), opts, vectors):
         db.put_vectors(made_vectors)
         for key, brief in made:
             if key in jobs and key not in done:

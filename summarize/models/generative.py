@@ -70,6 +70,12 @@ Messages = list[dict[str, str]] | str
 BACKENDS = ("auto", "reference", "onednn-fp32", "onednn-bf16", "fbgemm-fp16", "int8-mixed", "int8")
 BACKEND_ENV = "SUMMARIZE_BACKEND"
 
+# Drafted tokens per row in a batch (generate_many): every row's drafts are computed in each
+# pass, so a pass of many rows stops being memory-bound sooner. 24 claim prompts of a
+# 200-article night, default model, bf16, 1 thread, batches of 4: 4 drafted tokens 87 s,
+# 10 tokens 103 s, none 100 s, one prompt after another with 10 tokens 112 s (docs/models.md).
+BATCH_LOOKUP_TOKENS = 4
+
 _load_counter = 0
 _counter_lock = threading.Lock()
 
@@ -337,6 +343,127 @@ class GenerativeModel:
             results.append(Generation(text, len(ids), used, seconds))
         return results
 
+    def generate_many(
+        self,
+        prompts: list[Messages],
+        max_new_tokens: list[int],
+        options: DecodingOptions | None = None,
+    ) -> list[Generation]:
+        """Greedy continuations of several prompts, decoded together (one pass per step for all).
+
+        Decoding reads every weight once per step whatever the number of rows (it is
+        memory-bound on a CPU), so rows share that cost. Unlike
+        :meth:`generate_batch` this runs the model's own greedy loop: the shared system
+        prompt's cache (:meth:`_prefix_cache`) is copied to every row, each prompt keeps
+        its own token cap, rows leave the batch when they finish, and with
+        ``prompt_lookup_num_tokens`` each row drafts from its own prompt as :meth:`generate`
+        does (Saxena, 2023), up to :data:`BATCH_LOOKUP_TOKENS` tokens, all rows' drafts
+        verified in the same pass; a row's rejected
+        drafts stay in the cache, masked out, so the rows keep one cache length. Each
+        prompt is prefilled alone, as :meth:`generate` prefills it, so its first answer token
+        is :meth:`generate`'s; under greedy decoding the rest is too up to float rounding
+        between kernels for different row counts: the same text on ``onednn-fp32``
+        (``tests/models/test_generate_many.py``), but with bf16 or ``int8-mixed`` weights a
+        near-tie can go the other way (``docs/models.md``). One prompt, or options that
+        :meth:`generate` does not decode in its own loop (sampling, an assistant): each
+        prompt goes to :meth:`generate`.
+
+        Returns:
+            One :class:`Generation` per prompt, in order; ``seconds`` and
+            ``prefill_seconds`` are the batch's shared equally among its rows.
+        """
+        import torch
+
+        if len(max_new_tokens) != len(prompts):
+            raise ValueError("give one max_new_tokens per prompt")
+        options = options or self.default_options
+        self.load()
+        if len(prompts) < 2 or not self._own_loop(options):
+            return [self.generate(p, n, options) for p, n in zip(prompts, max_new_tokens)]
+        set_threads(torch)
+        encoded = [self._encode(p)["input_ids"][0].tolist() for p in prompts]
+        start = time.perf_counter()
+        lookahead = min(options.prompt_lookup_num_tokens or 0, BATCH_LOOKUP_TOKENS)
+        rows, stats = self._greedy_rows(prompts, encoded, max_new_tokens, lookahead)
+        share = (time.perf_counter() - start) / len(prompts)
+        return [Generation(self._tokenizer.decode(new, skip_special_tokens=True).strip(), len(ids),
+                           len(new), share, prefilled, prefill, passes)
+                for new, ids, (prefilled, prefill, passes) in zip(rows, encoded, stats)]
+
+    def _greedy_rows(self, prompts: list[Messages], encoded: list[list[int]], caps: list[int],
+                     lookahead: int = 0) -> tuple[list[list[int]], list[tuple[int, float, int]]]:
+        """The batched greedy loop of :meth:`generate_many`.
+
+        Each row's prompt runs through the model alone after its cached system turn (the
+        passes :meth:`generate` makes), then the rows' caches are joined into one, each row
+        right-aligned (the positions before a shorter row's are masked out; positions are
+        given explicitly), and the rows decode together.
+        """
+        import torch
+
+        model, stops = self._model, set(self._stop_ids())
+        name = _cache_argument(model)
+        start = time.perf_counter()
+        count, width = len(encoded), max(len(ids) for ids in encoded)
+        pad = min(stops)
+        mask = torch.zeros((count, width), dtype=torch.long)
+        new: list[list[int]] = [[] for _ in encoded]
+        passes = [0] * count
+        live = list(range(count))  # rows still decoding, in cache order
+        prefilled = []
+        with torch.inference_mode():
+            # Each row's prompt runs through the model on its own, after its cached system
+            # turn, exactly as generate() runs it: prefill is compute-bound, and rows padded
+            # to the longest prompt ran at 41.7 tokens/s (the first 53 briefs of a
+            # 1,000-article night) against 66 one prompt at a time (a 200-article night).
+            rows = []
+            for row, ids in enumerate(encoded):
+                own, done = self._prefix_cache(prompts[row], ids)
+                logits = model(input_ids=torch.tensor([ids[done:]]), **{name: own}, use_cache=True,
+                               logits_to_keep=1).logits
+                new[row].append(int(logits[0, -1].argmax()))  # the row's next token, not yet in the cache
+                mask[row, width - len(ids):] = 1
+                rows.append(own)
+                prefilled.append(len(ids) - done)
+            cache = _joined(rows, width, model.config)
+            prefill = time.perf_counter() - start
+            next_pos = torch.tensor([len(ids) for ids in encoded])
+            while True:
+                keep = [slot for slot, row in enumerate(live)
+                        if new[row][-1] not in stops and len(new[row]) < caps[row]]
+                if not keep:
+                    break
+                if len(keep) < len(live):  # finished rows leave the cache and the mask
+                    index = torch.tensor(keep)
+                    cache.batch_select_indices(index)
+                    mask, next_pos = mask[index], next_pos[index]
+                    live = [live[slot] for slot in keep]
+                drafts = [_lookup(encoded[row] + new[row], lookahead)[:caps[row] - len(new[row])] for row in live]
+                step = 1 + max(len(d) for d in drafts)
+                step_ids = torch.full((len(live), step), pad, dtype=torch.long)
+                step_mask = torch.zeros((len(live), step), dtype=torch.long)
+                for slot, (row, draft) in enumerate(zip(live, drafts)):
+                    step_ids[slot, :1 + len(draft)] = torch.tensor([new[row][-1], *draft])
+                    step_mask[slot, :1 + len(draft)] = 1
+                mask = torch.cat([mask, step_mask], dim=1)
+                best = model(input_ids=step_ids, attention_mask=mask,
+                             position_ids=next_pos[:, None] + torch.arange(step), **{name: cache},
+                             use_cache=True).logits.argmax(-1).tolist()
+                for slot, (row, draft) in enumerate(zip(live, drafts)):
+                    passes[row] += 1
+                    kept = 0
+                    while kept < len(draft) and draft[kept] == best[slot][kept] and draft[kept] not in stops:
+                        kept += 1
+                    new[row].extend(draft[:kept])
+                    # The rejected drafts stay in the cache, masked out (rows keep one cache length).
+                    mask[slot, mask.shape[1] - step + 1 + kept:] = 0
+                    next_pos[slot] += 1 + kept
+                    if len(new[row]) < caps[row]:
+                        new[row].append(best[slot][kept])
+        share = prefill / count
+        return [n[:cap] for n, cap in zip(new, caps)], [(prefilled[row], share, passes[row])
+                                                         for row in range(count)]
+
     def _own_loop(self, options: DecodingOptions) -> bool:
         """Greedy decoding of a decoder-only model runs in :meth:`_greedy` (prefix cache,
         prompt lookup); sampling, penalties, assistants and seq2seq models use
@@ -467,6 +594,23 @@ class GenerativeModel:
             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else pad,
             decoder_start_token_id=self._model.generation_config.decoder_start_token_id,
         )
+
+
+def _joined(caches: list[Any], width: int, config: Any) -> Any:
+    """One batched cache of one-row caches, each right-aligned to ``width`` positions (the
+    positions before a shorter row's are zeros, masked out by the caller)."""
+    from transformers import DynamicCache
+
+    joined = DynamicCache(config=config)
+    for layer in range(len(caches[0].layers)):
+        keys, values = caches[0].layers[layer].keys, caches[0].layers[layer].values
+        shape = (len(caches), keys.shape[1], width, keys.shape[3])
+        all_keys, all_values = keys.new_zeros(shape), values.new_zeros(shape)
+        for row, cache in enumerate(caches):
+            k, v = cache.layers[layer].keys, cache.layers[layer].values
+            all_keys[row, :, width - k.shape[2]:], all_values[row, :, width - v.shape[2]:] = k[0], v[0]
+        joined.update(all_keys, all_values, layer)
+    return joined
 
 
 def _cache_argument(model: Any) -> str:
@@ -634,9 +778,10 @@ def choose_threads() -> int:
     """Intra-op threads for the next generation.
 
     ``$SUMMARIZE_NUM_THREADS`` if set; else one per usable core that other processes
-    leave idle (sampled from ``/proc/stat`` over 0.2 s), at least one. On a 2-core machine
-    shared with busy neighbours, two threads made decoding 5-10x slower than one: each
-    of the thousands of per-token barriers waits for a pre-empted thread.
+    leave idle, at least one. On a 2-core machine shared with busy neighbours, two threads
+    made decoding 5-10x slower than one: each of the thousands of per-token barriers waits
+    for a pre-empted thread. Other processes' load is read from ``/proc/stat`` since the
+    previous call, this process's own CPU time taken out (:func:`_busy_cores`).
     """
     explicit = os.environ.get("SUMMARIZE_NUM_THREADS")
     if explicit:
@@ -651,21 +796,45 @@ def choose_threads() -> int:
     return max(1, min(cores, round(cores - busy)))
 
 
+# (all cores' ticks, their idle ticks, this process's CPU seconds, busy cores) at the last sample
+_last_sample: tuple[int, int, float, float | None] | None = None
+_sample_lock = threading.Lock()
+
+
 def _busy_cores(interval: float = 0.2) -> float | None:
-    def sample() -> tuple[int, int]:
+    """Cores kept busy by other processes: over the time since the previous call when at
+    least ``interval`` passed (this process's own CPU time subtracted, so its own
+    generations do not count), else the previous answer; the first call samples over
+    ``interval`` (it sleeps). Sleeping on every call cost 0.2 s per generation: a minute
+    or more of a night's digest, which calls the model hundreds of times."""
+    global _last_sample
+
+    def sample() -> tuple[int, int, float]:
         with open("/proc/stat") as stat:
             fields = [int(x) for x in stat.readline().split()[1:]]
-        return sum(fields[:8]), fields[3] + fields[4]  # total, idle + iowait
+        return sum(fields[:8]), fields[3] + fields[4], time.process_time()  # total, idle + iowait, own
 
     try:
-        total0, idle0 = sample()
-        time.sleep(interval)
-        total1, idle1 = sample()
+        with _sample_lock:
+            before = _last_sample
+            if before is None:
+                first = sample()
+                time.sleep(interval)
+                before = (*first, None)
+            now = sample()
+            ticks = now[0] - before[0]
+            hertz = os.sysconf("SC_CLK_TCK")
+            cpus = os.cpu_count() or 1
+            if ticks < interval * hertz * cpus and before[3] is not None:
+                return before[3]  # too short a window: the previous answer
+            if ticks <= 0:
+                return None
+            busy = (ticks - (now[1] - before[1])) / hertz - (now[2] - before[2])  # core-seconds
+            cores = max(0.0, busy / (ticks / hertz) * cpus)
+            _last_sample = (*now, cores)
+            return cores
     except (OSError, ValueError, IndexError):
         return None
-    if total1 <= total0:
-        return None
-    return (1 - (idle1 - idle0) / (total1 - total0)) * (os.cpu_count() or 1)
 
 
 def set_threads(torch: Any) -> None:

@@ -211,6 +211,21 @@ def test_thread_count_can_be_forced(monkeypatch):
     assert models.choose_threads() >= 1
 
 
+def test_thread_choice_sleeps_at_most_once_and_leaves_out_this_process_own_work(monkeypatch):
+    """Other processes' load is read since the previous choice: no 0.2 s sleep per
+    generation, and this process's own CPU time (its generations) is not counted as load."""
+    import time
+
+    monkeypatch.delenv("SUMMARIZE_NUM_THREADS", raising=False)
+    models.choose_threads()  # the first sample of the process may sleep
+    time.sleep(0.3)  # a window long enough to be read again
+    own = time.process_time()
+    monkeypatch.setattr(models.time, "sleep", lambda seconds: pytest.fail("slept"))
+    # This process seems to have used a thousand CPU seconds since: all of the load is its own.
+    monkeypatch.setattr(models.time, "process_time", lambda: own + 1000.0)
+    assert models.choose_threads() == len(os.sched_getaffinity(0))
+
+
 class _FakeTokenizer:
     chat_template = "{{ messages }}"
     eos_token_id = 2
