@@ -418,10 +418,8 @@ class GenerativeModel:
             # 1,000-article night) against 66 one prompt at a time (a 200-article night).
             rows = []
             for row, ids in enumerate(encoded):
-                own, done = self._prefix_cache(prompts[row], ids)
-                logits = model(input_ids=torch.tensor([ids[done:]]), **{name: own}, use_cache=True,
-                               logits_to_keep=1).logits
-                new[row].append(int(logits[0, -1].argmax()))  # the row's next token, not yet in the cache
+                own, done, token = self._prefill(prompts[row], ids)
+                new[row].append(token)  # the row's next token, not yet in the cache
                 mask[row, width - len(ids):] = 1
                 rows.append(own)
                 prefilled.append(len(ids) - done)
@@ -451,9 +449,7 @@ class GenerativeModel:
                              use_cache=True).logits.argmax(-1).tolist()
                 for slot, (row, draft) in enumerate(zip(live, drafts)):
                     passes[row] += 1
-                    kept = 0
-                    while kept < len(draft) and draft[kept] == best[slot][kept] and draft[kept] not in stops:
-                        kept += 1
+                    kept = _accepted(draft, best[slot], stops)
                     new[row].extend(draft[:kept])
                     # The rejected drafts stay in the cache, masked out (rows keep one cache length).
                     mask[slot, mask.shape[1] - step + 1 + kept:] = 0
@@ -495,12 +491,9 @@ class GenerativeModel:
 
         model, stops = self._model, set(self._stop_ids())
         start = time.perf_counter()
-        cache, done = self._prefix_cache(prompt, ids)
         name = _cache_argument(model)
         with torch.inference_mode():
-            logits = model(input_ids=torch.tensor([ids[done:]]), **{name: cache}, use_cache=True,
-                           logits_to_keep=1).logits
-            token = int(logits[0, -1].argmax())
+            cache, done, token = self._prefill(prompt, ids)
             prefill, passes = time.perf_counter() - start, 0
             new: list[int] = []
             while True:
@@ -513,15 +506,25 @@ class GenerativeModel:
                 logits = model(input_ids=torch.tensor([step]), **{name: cache}, use_cache=True).logits[0]
                 passes += 1
                 best = logits.argmax(-1).tolist()
-                kept = 0
-                while kept < len(draft) and draft[kept] == best[kept] and draft[kept] not in stops:
-                    kept += 1
+                kept = _accepted(draft, best, stops)
                 new.extend(draft[:kept])
                 if len(new) >= max_new_tokens:
                     return new[:max_new_tokens], (len(ids) - done, prefill, passes)
                 token = best[kept]
                 if kept < len(draft):  # drop the rejected drafts' keys and values
                     cache.crop(-(len(draft) - kept))
+
+    def _prefill(self, prompt: Messages, ids: list[int]) -> tuple[Any, int, int]:
+        """The prompt run through the model after its cached system turn: the cache, how many
+        tokens the system turn's cache held, and the greedy next token (not yet in the cache).
+        What :meth:`_greedy` and :meth:`_greedy_rows` both start with."""
+        import torch
+
+        cache, done = self._prefix_cache(prompt, ids)
+        with torch.inference_mode():
+            logits = self._model(input_ids=torch.tensor([ids[done:]]), **{_cache_argument(self._model): cache},
+                                 use_cache=True, logits_to_keep=1).logits
+        return cache, done, int(logits[0, -1].argmax())
 
     def _prefix_cache(self, prompt: Messages, ids: list[int]) -> tuple[Any, int]:
         """A fresh cache holding the prompt's system message, and how many tokens it holds.
@@ -594,6 +597,15 @@ class GenerativeModel:
             pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else pad,
             decoder_start_token_id=self._model.generation_config.decoder_start_token_id,
         )
+
+
+def _accepted(draft: list[int], best: list[int], stops: set[int]) -> int:
+    """How many drafted tokens the verifying pass kept: the run of drafts equal to the argmax
+    at their position, up to the first stop token."""
+    kept = 0
+    while kept < len(draft) and draft[kept] == best[kept] and draft[kept] not in stops:
+        kept += 1
+    return kept
 
 
 def _joined(caches: list[Any], width: int, config: Any) -> Any:
