@@ -91,7 +91,7 @@ def run(system: str, clusters, words: str) -> dict:
     per_cluster = []
     sentences = faithful_count = 0
     inventions: list[dict] = []
-    added = 0
+    added = restored = calls = 0
     new_bigrams = all_bigrams = 0
     counts = {"kept": 0, "repaired": 0, "dropped": 0, "extracted": 0, "fallback": 0}
     seconds = 0.0
@@ -118,7 +118,11 @@ def run(system: str, clusters, words: str) -> dict:
         all_bigrams += len(own)
         for key in counts:
             counts[key] += int(b.metadata["counts"].get(key, 0))
-        added += int(b.metadata["writer"].get("claims_added", 0))  # claims beyond the extractive choice
+        writer = b.metadata["writer"]
+        added += int(writer.get("claims_added", 0))  # claims beyond the extractive choice
+        restored += int(writer.get("restored", 0))  # compressed, put back: nothing used the room
+        calls += int(writer.get("claims_generated", 0))  # claims sent to the model
+        per_cluster[-1]["claims"] = writer.get("claims", [])  # each claim's status, reason, generated text
         runtime = runtime or b.metadata["writer"].get("runtime")
         print(f"  {system} {cluster.id}: R-1 {per_cluster[-1]['rouge1_recall']:.1f} "
               f"R-2 {per_cluster[-1]['rouge2_recall']:.1f} ({time.perf_counter() - start:.0f} s)",
@@ -136,6 +140,8 @@ def run(system: str, clusters, words: str) -> dict:
         "verifier_pass": round(100 * counts["kept"] / checked, 1) if checked else None,
         "sentences": sentences,
         "added": added,
+        "restored": restored,
+        "calls": calls,
         **counts,
         "s_per_brief": round(seconds / n, 1),
         "runtime": runtime,
@@ -190,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
     header = ["system", "clusters", "rouge1_recall", "rouge2_recall", "rougeL_recall", "rouge1_f1", "rouge2_f1",
               "faithfulness", "invented", "abstractiveness", "verifier_pass", "kept", "repaired", "fallback", "extracted", "added",
-              "s_per_brief"]
+              "restored", "calls", "s_per_brief"]
     print("| " + " | ".join(header) + " | backend |")
     print("|" + "---|" * (len(header) + 1))
     for row in rows:
