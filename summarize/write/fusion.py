@@ -37,6 +37,7 @@ from summarize.nlp.text import (
     missing_names,
     names_in,
     numbers_in,
+    stems,
     strip_dateline,
     words,
 )
@@ -59,6 +60,7 @@ DIRECT_WORDS = 20  # one-outlet sentences up to this long with nothing to drop s
 MIN_ROOM = 8  # words freed by rewriting below which no further claim is asked for
 EXPECTED_CUT = 0.35  # a further claim is asked when its source, this much shorter, would fit
 MAX_EXTRA_CLAIMS = 3  # further claims asked per brief at most (each costs a call)
+MAX_NEW_WORDS = 1  # content words a generated sentence may use that its group's sentences lack
 
 # What compression may drop from a one-outlet sentence: attributions, asides, quotes.
 _DROPPABLE = re.compile(r"\b(?:said|says|told|according to|reported|stated|added|noted|claimed)\b"
@@ -89,6 +91,26 @@ def invented(text: str, sources: list[str]) -> list[str]:
     return missing
 
 
+# A possessive ending ("Biden's", "states'"), dropped before words are compared.
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b|(?<=s)['\u2019](?!\w)")
+
+
+def reworded(text: str, sources: list[str]) -> list[str]:
+    """Content words of ``text`` that none of ``sources`` has (Porter stems; stop words,
+    numbers and possessive endings aside).
+
+    Names, numbers and dates are :func:`invented`'s; this catches the rest of a sentence the
+    model wrote in its own words, which is where it changed the meaning on held-out stories:
+    "put Ms. Harris in charge of dealing with the migrant surge" became "appointed Ms. Harris
+    to lead migrant relief efforts", "the 645th Cracker Barrel they've visited" became "The
+    cracker barrel visited 645 times".
+    """
+    def content(t: str) -> set[str]:
+        return {s for s in stems(_POSSESSIVE.sub("", t)) if not s[0].isdigit()}
+
+    return sorted(content(text) - content(" ".join(sources)))
+
+
 # A date heading the sentence as a dateline ("Saturday, March 26, 2005 Up to four times as
 # many women ..."): page furniture of a wiki news page the cleaner left, not the sentence's when.
 _LEADING_DATE = re.compile(
@@ -114,6 +136,19 @@ _ATTRIBUTION = re.compile(r"\baccording to\b[^,;.]*|[^,;.\u2014]*\b(?:said|says|
 def _number_words(text: str) -> set[str]:
     """Number words of ``text`` as their value ("fifteen" -> "15"; "million" stays a word)."""
     return {_NUMBER_WORDS.get(m.group(0).lower(), m.group(0).lower().rstrip("s")) for m in _NUMBER_WORD.finditer(text)}
+
+
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|neither|none|nobody|nothing|without)\b|n['\u2019]t\b", re.IGNORECASE)
+
+
+def negation_changed(text: str, representative: str, pool: list[str]) -> str | None:
+    """Whether ``text`` dropped the representative's negation or added one no group sentence
+    has: deleting "not" keeps every word check happy and says the opposite."""
+    if _NEGATION.search(_ATTRIBUTION.sub(" ", representative)) and not _NEGATION.search(text):
+        return "dropped a negation"
+    if _NEGATION.search(text) and not any(_NEGATION.search(s) for s in pool):
+        return "added a negation"
+    return None
 
 
 def lost(text: str, representative: str) -> list[str]:
@@ -210,9 +245,16 @@ def check(text: str, claim: Claim) -> str | None:
         return "reads as instructions"
     # Checked against every sentence of the group, not only those shown: the group's articles
     # are the sentence's citations, so a fact any of them states is in its cited sources.
-    missing = invented(text, list(claim.pool or claim.sources))
+    pool = list(claim.pool or claim.sources)
+    missing = invented(text, pool)
     if missing:
         return "invented " + ", ".join(missing)
+    new = reworded(text, pool)
+    if len(new) > MAX_NEW_WORDS:
+        return "reworded " + ", ".join(new)
+    negation = negation_changed(text, claim.sources[0], pool)
+    if negation:
+        return negation
     dropped = lost(text, claim.sources[0])
     if dropped:
         return "dropped " + ", ".join(dropped)
@@ -362,6 +404,18 @@ class FusionWriter(AbstractiveWriter):
                 if total + n <= room:
                     kept.append(i)
                     total += n
+        # Words freed that no further claim took buy the reader nothing: while at least
+        # MIN_ROOM words are left, a compressed sentence (one source shown) goes back to its
+        # source sentence (the outlet's own words) when that fits, the most shortened first.
+        # Fused sentences stay: they carry the other outlets' facts.
+        for i in sorted(kept, key=lambda i: words(texts[i]) - words(claims[i].selected.text)):
+            back = words(claims[i].selected.text) - words(texts[i])
+            if room - total < MIN_ROOM:
+                break
+            if report[i]["status"] == "compressed" and 0 < back <= room - total:
+                report[i] = {**report[i], "status": "restored", "generated": texts[i]}
+                texts[i] = claims[i].selected.text
+                total += back
         position = {id(sel): k for k, sel in enumerate(order(evidence, [claims[i].selected for i in kept]))}
         kept.sort(key=lambda i: position[id(claims[i].selected)])
         return Draft(
@@ -378,6 +432,7 @@ class FusionWriter(AbstractiveWriter):
                 "claims_added": len(kept) - len(base),  # further claims in the room rewriting freed
                 "claims_generated": len(answers),  # sent to the model (the rest were not needed)
                 "fallbacks": sum(report[i]["status"] == "fallback" for i in kept),
+                "restored": sum(report[i]["status"] == "restored" for i in kept),  # compressed, then put back
                 "withheld_evidence": withheld,  # read as instructions to the model (injection)
                 "generations": _generations(log),
                 "decoding": {"sample": options.sample, "temperature": options.temperature,
