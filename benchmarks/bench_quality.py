@@ -132,7 +132,7 @@ def run(system: str, clusters, words: str) -> dict:
     return {
         "system": system,
         "clusters": n,
-        **{key: round(sum(c[key] for c in per_cluster) / n, 2) for key in per_cluster[0] if key not in ("cluster", "brief")},
+        **{key: round(sum(c[key] for c in per_cluster) / n, 2) for key in per_cluster[0] if key not in ("cluster", "brief", "claims")},
         "faithfulness": round(100 * faithful_count / max(1, sentences), 2),
         "invented": len(inventions),
         "inventions": inventions,
