@@ -93,6 +93,7 @@ def invented(text: str, sources: list[str]) -> list[str]:
 
 # A possessive ending ("Biden's", "states'"), dropped before words are compared.
 _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b|(?<=s)['\u2019](?!\w)")
+_JOINED = re.compile(r"(?<=[A-Za-z])[-'\u2019](?=[A-Za-z])")
 
 
 def reworded(text: str, sources: list[str]) -> list[str]:
@@ -106,7 +107,8 @@ def reworded(text: str, sources: list[str]) -> list[str]:
     cracker barrel visited 645 times".
     """
     def content(t: str) -> set[str]:
-        return {s for s in stems(_POSSESSIVE.sub("", t)) if not s[0].isdigit()}
+        # Parts of a hyphenated or glued word count on their own ("al-assad", "states'diplomatic").
+        return {s for s in stems(_JOINED.sub(" ", _POSSESSIVE.sub("", t))) if not s[0].isdigit()}
 
     return sorted(content(text) - content(" ".join(sources)))
 

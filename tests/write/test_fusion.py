@@ -271,6 +271,9 @@ def test_a_sentence_in_the_model_s_own_words_falls_back_and_a_deletion_does_not(
     # Deleting words, another form of a word, a possessive: nothing new.
     assert reworded("Biden put Harris in charge of the migrant surge.", [source]) == []
     assert reworded("Harris's challenges are early and visible.", [source]) == []
+    # Parts of hyphenated or glued words (Multi-News: "the united states'diplomatic policy").
+    assert reworded("The US's diplomatic policy is no longer focused on making Assad leave power.",
+                    ["The united states'diplomatic policy is no longer focused on making bashar al-assad leave power"]) == []
 
     class Sel:
         text = source
