@@ -13,9 +13,13 @@ when the model drafts tokens ahead (prompt lookup, the packaged models' default;
 faster than a batch), else in batches.
 
 A sentence is a promise to a reader, so every generated sentence is checked here before it
-reaches the brief: a number, name or date its group's sentences lack (invented), or a
-number, date or name of the representative sentence it dropped (lost who/where/when), and it is
-replaced by the representative source sentence (the extractive choice). The group's
+reaches the brief: a number, name or date its group's sentences lack (invented), more than
+one other content word they lack (reworded), a negation dropped or added, a number, date or
+name of the representative sentence it dropped (lost who/where/when), a hedge or
+approximation it dropped ("believed to be", "about 5%"), or, for a compression, the source's
+words moved out of their order; such a sentence is replaced by the representative source
+sentence (the extractive choice). A compression whose freed words no further claim used
+goes back to its source sentence too. The group's
 outlets are its citations by construction (:attr:`Draft.origins`); the attribute stage
 then checks the support of each generated sentence against the group's sentences again
 (:func:`summarize.briefing.attribute.attribute_fused`).
@@ -61,6 +65,7 @@ MIN_ROOM = 8  # words freed by rewriting below which no further claim is asked f
 EXPECTED_CUT = 0.35  # a further claim is asked when its source, this much shorter, would fit
 MAX_EXTRA_CLAIMS = 3  # further claims asked per brief at most (each costs a call)
 MAX_NEW_WORDS = 1  # content words a generated sentence may use that its group's sentences lack
+MIN_IN_ORDER = 0.75  # share of a compression's words found in its source in the same order
 
 # What compression may drop from a one-outlet sentence: attributions, asides, quotes.
 _DROPPABLE = re.compile(r"\b(?:said|says|told|according to|reported|stated|added|noted|claimed)\b"
@@ -151,6 +156,45 @@ def negation_changed(text: str, representative: str, pool: list[str]) -> str | N
     if _NEGATION.search(text) and not any(_NEGATION.search(s) for s in pool):
         return "added a negation"
     return None
+
+
+# Words that make a statement less than certain or a figure less than exact: dropping one
+# ("Armed men, believed to be Russian servicemen" -> "Armed men, Russian servicemen"; "at
+# approximately 14:52" -> "at 14:52") states more than the outlet did.
+_HEDGE = re.compile(
+    r"\b(?:believed|allegedly|alleged|reportedly|suspected|apparently|possibly|probably|likely|"
+    r"may|might|could|estimated)\b"
+    # an approximation only before a figure ("about 5%", "more than a dozen"), not "talked about"
+    r"|\b(?:about|approximately|around|nearly|almost|roughly|up to|at least|more than|less than|"
+    r"fewer than|as many as|as much as)(?=\s+[$\u00a3\u20ac]?\d|\s+(?:a\s+)?(?:dozen|hundred|thousand|"
+    r"million|billion|half|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety)\b)", re.IGNORECASE)
+
+
+def hedges_dropped(text: str, representative: str) -> list[str]:
+    """The representative's hedges and approximations (outside its attribution) that ``text`` lacks."""
+    own = {" ".join(m.group(0).lower().split()) for m in _HEDGE.finditer(text)}
+    return sorted({" ".join(m.group(0).lower().split())
+                   for m in _HEDGE.finditer(_ATTRIBUTION.sub(" ", representative))} - own)
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def in_order(text: str, source: str) -> float:
+    """Share of the words of ``text`` that appear in ``source`` in the same order (the longest
+    common subsequence of the two, over the words of ``text``): 1.0 for a pure deletion."""
+    own, theirs = _tokens(text), _tokens(source)
+    if not own:
+        return 1.0
+    previous = [0] * (len(theirs) + 1)
+    for word in own:
+        row = [0]
+        for j, other in enumerate(theirs):
+            row.append(previous[j] + 1 if word == other else max(previous[j + 1], row[-1]))
+        previous = row
+    return previous[-1] / len(own)
 
 
 def lost(text: str, representative: str) -> list[str]:
@@ -257,6 +301,14 @@ def check(text: str, claim: Claim) -> str | None:
     negation = negation_changed(text, claim.sources[0], pool)
     if negation:
         return negation
+    hedges = hedges_dropped(text, claim.sources[0])
+    if hedges:
+        return "dropped " + ", ".join(repr(h) for h in hedges)
+    # A compression only deletes (the claim prompt's rule): words moved around are where it
+    # swapped who did what ("police have not identified who was driving the cars" became
+    # "Police say cars driving recklessly were not identified").
+    if not claim.fused and in_order(text, claim.sources[0]) < MIN_IN_ORDER:
+        return "reordered"
     dropped = lost(text, claim.sources[0])
     if dropped:
         return "dropped " + ", ".join(dropped)

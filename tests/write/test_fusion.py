@@ -282,10 +282,42 @@ def test_a_sentence_in_the_model_s_own_words_falls_back_and_a_deletion_does_not(
     assert check("President Biden appointed Ms. Harris to lead migrant relief efforts.", claim) == \
         "reworded appoint, effort, lead, relief"
     assert check("President Biden put Ms. Harris in charge of handling the migrant surge.", claim) is None  # one
-    # Checked against the whole group, as the invented-facts check is.
+    # Checked against the whole group, as the invented-facts check is (a fused sentence).
     member = "Harris was appointed to lead the effort on migrant relief."
     assert check("President Biden appointed Ms. Harris to lead migrant relief efforts.",
-                 Claim(Sel(), (source,), pool=(source, member))) is None
+                 Claim(Sel(), (source, member), pool=(source, member))) is None
+
+
+def test_a_compression_that_drops_a_hedge_or_moves_words_around_falls_back():
+    """A compression deletes: it may not make an outlet's "believed to be" or "about" certain,
+    nor swap who did what by reordering the source's words."""
+    from summarize.write.fusion import Claim, hedges_dropped, in_order
+
+    armed = "Armed men, believed to be Russian servicemen, took over a military base in Belbek."
+    assert hedges_dropped("Armed men, Russian servicemen, took over a military base in Belbek.", armed) == ["believed"]
+    assert hedges_dropped("Armed men believed to be Russian servicemen took over a base in Belbek.", armed) == []
+    assert hedges_dropped("It hit at 14:52.", "It hit at approximately 14:52.") == ["approximately"]
+    assert hedges_dropped("Only 5% went to the pandemic.", "Critics said only about 5% went to the pandemic.") == ["about"]
+    assert hedges_dropped("They talked of the plan.", "They talked about the plan.") == []  # not before a figure
+    assert hedges_dropped("A dozen died.", "More than a dozen died.") == ["more than"]
+    # A hedge inside the attribution may go with it.
+    assert hedges_dropped("The store opened.", "The store opened, according to people who may know.") == []
+
+    police = ("While the video clearly shows the cars driving recklessly, police have not identified "
+              "exactly who was driving them.")
+    assert in_order("Police have not identified exactly who was driving them.", police) == 1.0
+    assert in_order("Police say cars driving recklessly were not identified.", police) < 0.75
+    assert in_order("Police have not identified who was driving the cars.", police) >= 0.75  # one word moved
+
+    class Sel:
+        text = police
+
+    claim = Claim(Sel(), (police,))
+    assert check("Police say cars driving recklessly were not identified.", claim) == "reordered"
+    assert check("The video shows the cars driving recklessly; police have not identified who was driving.",
+                 claim) is None
+    assert check("Armed men, Russian servicemen, took over a military base in Belbek.",
+                 Claim(Sel(), (armed,))) == "dropped 'believed'"
 
 
 def test_a_sentence_that_drops_or_adds_a_negation_falls_back():
