@@ -166,7 +166,7 @@ _HEDGE = re.compile(
     r"may|might|could|estimated)\b"
     # an approximation only before a figure ("about 5%", "more than a dozen"), not "talked about"
     r"|\b(?:about|approximately|around|nearly|almost|roughly|up to|at least|more than|less than|"
-    r"fewer than|as many as|as much as)(?=\s+[$\u00a3\u20ac]?\d|\s+(?:a\s+)?(?:dozen|hundred|thousand|"
+    r"fewer than|as many as|as much as)(?=\s+(?:at\s+)?[$\u00a3\u20ac]?\d|\s+(?:a\s+)?(?:dozen|hundred|thousand|"
     r"million|billion|half|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
     r"sixty|seventy|eighty|ninety)\b)", re.IGNORECASE)
 

@@ -297,6 +297,7 @@ def test_a_compression_that_drops_a_hedge_or_moves_words_around_falls_back():
     assert hedges_dropped("Armed men, Russian servicemen, took over a military base in Belbek.", armed) == ["believed"]
     assert hedges_dropped("Armed men believed to be Russian servicemen took over a base in Belbek.", armed) == []
     assert hedges_dropped("It hit at 14:52.", "It hit at approximately 14:52.") == ["approximately"]
+    assert hedges_dropped("It hit at 14:52.", "It hit at approximately at 14:52.") == ["approximately"]  # MultiLing
     assert hedges_dropped("Only 5% went to the pandemic.", "Critics said only about 5% went to the pandemic.") == ["about"]
     assert hedges_dropped("They talked of the plan.", "They talked about the plan.") == []  # not before a figure
     assert hedges_dropped("A dozen died.", "More than a dozen died.") == ["more than"]
