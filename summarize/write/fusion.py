@@ -108,7 +108,7 @@ def reworded(text: str, sources: list[str]) -> list[str]:
     Names, numbers and dates are :func:`invented`'s; this catches the rest of a sentence the
     model wrote in its own words, which is where it changed the meaning on held-out stories:
     "put Ms. Harris in charge of dealing with the migrant surge" became "appointed Ms. Harris
-    to lead migrant relief efforts", "the 645th Cracker Barrel they've visited" became "The
+    to lead migrant relief efforts", "the 645th cracker barrel they've visited" became "The
     cracker barrel visited 645 times".
     """
     def content(t: str) -> set[str]:
@@ -305,7 +305,7 @@ def check(text: str, claim: Claim) -> str | None:
     if hedges:
         return "dropped " + ", ".join(repr(h) for h in hedges)
     # A compression only deletes (the claim prompt's rule): words moved around are where it
-    # swapped who did what ("police have not identified who was driving the cars" became
+    # swapped who did what ("police have not identified exactly who was driving them" became
     # "Police say cars driving recklessly were not identified").
     if not claim.fused and in_order(text, claim.sources[0]) < MIN_IN_ORDER:
         return "reordered"
